@@ -1,0 +1,343 @@
+package vad
+
+import "math"
+
+// Analysis parameters. All analysis runs on 8 kHz audio (16 kHz input is
+// decimated first), so one model serves both rates and the features mean
+// the same thing on a narrowband G.711 call and a wideband G.722 one.
+const (
+	analysisRate = 8000
+	hopLen       = 160 // samples at 8 kHz per 20 ms frame
+	winLen       = 256 // 32 ms analysis window at 8 kHz
+	fftLen       = 512 // zero-padded so the autocorrelation is not circular
+	numBins      = fftLen/2 + 1
+
+	numBands   = 9
+	subWindows = 10 // minimum-statistics noise floor: subWindows x subLen frames
+	subLen     = 10 // frames per sub-window (200 ms), so the floor spans 2 s
+
+	shortCtx = 10 // frames (200 ms) for short context means
+	longCtx  = 50 // frames (1 s) for modulation and voicing statistics
+
+	minLag = 20  // 2.5 ms at 8 kHz: 400 Hz, the highest pitch considered
+	maxLag = 128 // 16 ms at 8 kHz: 62.5 Hz, the lowest pitch considered
+
+	// numFeatures is the length of the model's input vector.
+	numFeatures = 28
+)
+
+// bandEdges are the band boundaries in Hz, spaced roughly like the mel
+// scale over the telephone band and up to 4 kHz.
+var bandEdges = [numBands + 1]float64{60, 300, 600, 900, 1250, 1650, 2100, 2650, 3300, 4000}
+
+// featureNames documents the model's inputs, in order.
+var featureNames = [numFeatures]string{
+	"snr_b0", "snr_b1", "snr_b2", "snr_b3", "snr_b4", "snr_b5", "snr_b6", "snr_b7", "snr_b8",
+	"level_db", "snr_total", "flatness_db", "harmonicity", "pitch_jump", "flux", "centroid",
+	"snr_mean_200ms", "level_std_1s", "harm_mean_200ms", "flux_mean_200ms", "flat_mean_200ms",
+	"voiced_frac_1s", "flux_mean_1s", "snr_max_1s", "speechband_ratio", "level_delta",
+	"snr_prev", "harm_prev",
+}
+
+// extractor turns 20 ms hops of 8 kHz audio into feature vectors. It keeps
+// all state and scratch space, so extract allocates nothing.
+type extractor struct {
+	ft       *fft
+	window   [winLen]float64
+	winAC    [maxLag + 1]float64 // autocorrelation of the window, normalised
+	bandLo   [numBands]int       // first bin of each band
+	bandHi   [numBands]int       // one past the last bin
+	ring     [winLen]float64     // the last winLen input samples, oldest first
+	re, im   [fftLen]float64
+	power    [numBins]float64
+	frames   int // frames analysed so far
+	bandDB   [numBands]float64
+	bandLin  [numBands]float64
+	smoothDB [numBands + 1]float64 // smoothed band levels (last: total) for the floor
+
+	subMin [numBands + 1][subWindows]float64 // minima of finished sub-windows
+	curMin [numBands + 1]float64             // minimum of the sub-window in progress
+	subPos int                               // frames into the current sub-window
+	subIdx int                               // sub-window being replaced next
+
+	prevBandDB [numBands]float64
+	prevLag    float64
+	prevLevel  float64
+	prevSNR    float64
+	prevHarm   float64
+
+	// Context rings, indexed by frames modulo their length.
+	snrHist   [longCtx]float64
+	levelHist [longCtx]float64
+	harmHist  [longCtx]float64
+	fluxHist  [longCtx]float64
+	flatHist  [longCtx]float64
+}
+
+func newExtractor() *extractor {
+	e := &extractor{ft: newFFT(fftLen)}
+	var sum float64
+	for i := range e.window {
+		e.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/winLen)
+		sum += e.window[i]
+	}
+	// Normalise so a full-scale sine (amplitude 1) has power 0.25 in its bin,
+	// at any window length: levels read as dB relative to full scale.
+	for i := range e.window {
+		e.window[i] /= sum
+	}
+	for lag := 0; lag <= maxLag; lag++ {
+		var ac float64
+		for i := 0; i+lag < winLen; i++ {
+			ac += e.window[i] * e.window[i+lag]
+		}
+		e.winAC[lag] = ac
+	}
+	for lag := maxLag; lag >= 0; lag-- {
+		e.winAC[lag] /= e.winAC[0]
+	}
+	binHz := float64(analysisRate) / fftLen
+	for b := 0; b < numBands; b++ {
+		e.bandLo[b] = int(math.Round(bandEdges[b] / binHz))
+		e.bandHi[b] = int(math.Round(bandEdges[b+1] / binHz))
+	}
+	e.reset()
+	return e
+}
+
+// reset forgets all history, as at the start of a call.
+func (e *extractor) reset() {
+	e.ring = [winLen]float64{}
+	e.frames = 0
+	e.subPos, e.subIdx = 0, 0
+	for i := range e.subMin {
+		for j := range e.subMin[i] {
+			e.subMin[i][j] = math.Inf(1)
+		}
+		e.curMin[i] = math.Inf(1)
+	}
+	e.snrHist, e.levelHist, e.harmHist = [longCtx]float64{}, [longCtx]float64{}, [longCtx]float64{}
+	e.fluxHist, e.flatHist = [longCtx]float64{}, [longCtx]float64{}
+	e.prevBandDB = [numBands]float64{}
+	e.prevLag, e.prevLevel, e.prevSNR, e.prevHarm = 0, floorDB, 0, 0
+}
+
+// floorDB is the lowest level reported, so digital silence stays finite.
+const floorDB = -100
+
+func toDB(p float64) float64 {
+	if p <= 1e-10 {
+		return floorDB
+	}
+	return 10 * math.Log10(p)
+}
+
+// extract consumes one hop of hopLen samples (scaled to [-1, 1)) and writes
+// the feature vector into out.
+func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
+	copy(e.ring[:], e.ring[hopLen:])
+	copy(e.ring[winLen-hopLen:], hop)
+
+	// Remove the window's mean so DC and rumble do not leak into low bands.
+	var mean float64
+	for _, v := range e.ring {
+		mean += v
+	}
+	mean /= winLen
+	for i := range e.re {
+		e.im[i] = 0
+		if i < winLen {
+			e.re[i] = (e.ring[i] - mean) * e.window[i]
+		} else {
+			e.re[i] = 0
+		}
+	}
+	e.ft.transform(e.re[:], e.im[:])
+	for k := 0; k < numBins; k++ {
+		e.power[k] = e.re[k]*e.re[k] + e.im[k]*e.im[k]
+	}
+
+	// Band levels, total level, centroid, flatness over the telephone band.
+	var total, centroidNum float64
+	for b := 0; b < numBands; b++ {
+		var s float64
+		for k := e.bandLo[b]; k < e.bandHi[b]; k++ {
+			s += e.power[k]
+			centroidNum += e.power[k] * float64(k)
+		}
+		total += s
+		e.bandLin[b] = s
+		e.bandDB[b] = toDB(s)
+	}
+	level := toDB(total)
+	centroid := 0.0
+	if total > 1e-12 {
+		centroid = centroidNum / total * (float64(analysisRate) / fftLen) / 4000
+	}
+	var logSum, linSum float64
+	lo, hi := e.bandLo[1], e.bandLo[numBands-1]+((e.bandHi[numBands-1]-e.bandLo[numBands-1])/2)
+	for k := lo; k < hi; k++ {
+		p := e.power[k] + 1e-12
+		logSum += math.Log(p)
+		linSum += p
+	}
+	cnt := float64(hi - lo)
+	flatness := 10 * (logSum/cnt - math.Log(linSum/cnt)) / math.Ln10 // dB, <= 0
+
+	// Speech-band share: 300-3300 Hz against everything analysed.
+	var speechBand float64
+	for b := 1; b < numBands-1; b++ {
+		speechBand += e.bandLin[b]
+	}
+	sbRatio := 0.0
+	if total > 1e-12 {
+		sbRatio = speechBand / total
+	}
+
+	// Autocorrelation: the inverse transform of the power spectrum. The
+	// spectrum is real and even, so the forward transform gives the same
+	// result up to scale.
+	for k := 0; k < fftLen; k++ {
+		j := k
+		if j > fftLen/2 {
+			j = fftLen - k
+		}
+		e.re[k] = e.power[j]
+		e.im[k] = 0
+	}
+	e.ft.transform(e.re[:], e.im[:])
+	harm, lag := 0.0, 0.0
+	if r0 := e.re[0]; r0 > 1e-12 {
+		for l := minLag; l <= maxLag; l++ {
+			v := e.re[l] / r0 / e.winAC[l]
+			if v > harm {
+				harm, lag = v, float64(l)
+			}
+		}
+	}
+	if harm > 1 {
+		harm = 1
+	}
+	pitchJump := 1.0
+	if lag > 0 && e.prevLag > 0 {
+		pitchJump = math.Min(1, math.Abs(math.Log(lag/e.prevLag)))
+	}
+
+	// Noise floor by minimum statistics over the last 2 s of smoothed levels.
+	var snr [numBands + 1]float64
+	for b := 0; b <= numBands; b++ {
+		v := level
+		if b < numBands {
+			v = e.bandDB[b]
+		}
+		if e.frames == 0 {
+			e.smoothDB[b] = v
+		} else {
+			e.smoothDB[b] = 0.6*e.smoothDB[b] + 0.4*v
+		}
+		s := e.smoothDB[b]
+		if s < e.curMin[b] {
+			e.curMin[b] = s
+		}
+		floor := e.curMin[b]
+		for _, m := range e.subMin[b] {
+			if m < floor {
+				floor = m
+			}
+		}
+		snr[b] = v - floor
+	}
+	e.subPos++
+	if e.subPos == subLen {
+		for b := range e.curMin {
+			e.subMin[b][e.subIdx] = e.curMin[b]
+			e.curMin[b] = math.Inf(1)
+		}
+		e.subIdx = (e.subIdx + 1) % subWindows
+		e.subPos = 0
+	}
+
+	var flux float64
+	if e.frames > 0 {
+		for b := 0; b < numBands; b++ {
+			flux += math.Abs(e.bandDB[b] - e.prevBandDB[b])
+		}
+		flux /= numBands
+	}
+
+	// Context statistics.
+	i := e.frames % longCtx
+	e.snrHist[i], e.levelHist[i], e.harmHist[i] = snr[numBands], level, harm
+	e.fluxHist[i], e.flatHist[i] = flux, flatness
+	n := e.frames + 1
+	nShort, nLong := min(n, shortCtx), min(n, longCtx)
+	var snrMean, harmMean, fluxMean, flatMean float64
+	for j := 0; j < nShort; j++ {
+		idx := (i - j + longCtx) % longCtx
+		snrMean += e.snrHist[idx]
+		harmMean += e.harmHist[idx]
+		fluxMean += e.fluxHist[idx]
+		flatMean += e.flatHist[idx]
+	}
+	ns := float64(nShort)
+	snrMean, harmMean, fluxMean, flatMean = snrMean/ns, harmMean/ns, fluxMean/ns, flatMean/ns
+	var lvlSum, lvlSq, voiced, fluxLong, snrMax float64
+	for j := 0; j < nLong; j++ {
+		idx := (i - j + longCtx) % longCtx
+		lvlSum += e.levelHist[idx]
+		lvlSq += e.levelHist[idx] * e.levelHist[idx]
+		if e.harmHist[idx] > 0.6 {
+			voiced++
+		}
+		fluxLong += e.fluxHist[idx]
+		if e.snrHist[idx] > snrMax {
+			snrMax = e.snrHist[idx]
+		}
+	}
+	nl := float64(nLong)
+	lvlMean := lvlSum / nl
+	lvlStd := math.Sqrt(math.Max(0, lvlSq/nl-lvlMean*lvlMean))
+
+	for b := 0; b < numBands; b++ {
+		out[b] = clip(snr[b], -10, 60)
+	}
+	out[9] = level
+	out[10] = clip(snr[numBands], -10, 60)
+	out[11] = flatness
+	out[12] = harm
+	out[13] = pitchJump
+	out[14] = math.Min(flux, 40)
+	out[15] = centroid
+	out[16] = clip(snrMean, -10, 60)
+	out[17] = math.Min(lvlStd, 40)
+	out[18] = harmMean
+	out[19] = math.Min(fluxMean, 40)
+	out[20] = flatMean
+	out[21] = voiced / nl
+	out[22] = math.Min(fluxLong/nl, 40)
+	out[23] = clip(snrMax, -10, 60)
+	out[24] = sbRatio
+	out[25] = clip(level-e.prevLevel, -40, 40)
+	out[26] = clip(e.prevSNR, -10, 60)
+	out[27] = e.prevHarm
+
+	copy(e.prevBandDB[:], e.bandDB[:])
+	e.prevLag = lag
+	if harm < 0.4 {
+		e.prevLag = 0
+	}
+	e.prevLevel = level
+	e.prevSNR = snr[numBands]
+	e.prevHarm = harm
+	e.frames++
+}
+
+func clip(v, lo, hi float64) float64 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
