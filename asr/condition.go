@@ -1,0 +1,224 @@
+package asr
+
+import (
+	"math"
+	"sync"
+
+	"github.com/openivr/ivr/audio"
+)
+
+// ConditionConfig describes how telephone audio is prepared for a
+// wideband (16 kHz) acoustic model. The zero value is not useful; start
+// from DefaultCondition.
+type ConditionConfig struct {
+	// OutRate is the rate the model expects, in Hz (16000).
+	OutRate int
+	// TargetDBFS is the speech level the automatic gain aims at, in dB
+	// relative to full scale (frame RMS); 0 disables the gain.
+	TargetDBFS float64
+	// MaxGainDB caps the automatic gain so that line noise before the
+	// speech is not blown up.
+	MaxGainDB float64
+	// FillDBFS is the RMS level of the noise written into the empty band
+	// of upsampled narrowband audio; 0 disables band-fill. Input already at
+	// OutRate is never filled.
+	FillDBFS float64
+	// FillFromHz is the lower edge of the fill noise band, in Hz.
+	FillFromHz float64
+	// Seed makes the fill noise deterministic.
+	Seed uint64
+}
+
+// DefaultCondition is the conditioning tuned on the dev split of the
+// project's evaluation sets (see BENCHMARKS.md, "Speech recognition").
+var DefaultCondition = ConditionConfig{
+	OutRate:    audio.Rate16k,
+	TargetDBFS: -26,
+	MaxGainDB:  30,
+	FillDBFS:   -60,
+	FillFromHz: 4200,
+	Seed:       1,
+}
+
+// Conditioner turns a stream of PCM at one rate into model-ready PCM at
+// OutRate: resampling, automatic gain toward a target speech level, and,
+// for narrowband input, a low noise floor in the band the telephone line
+// removed (the acoustic model never saw an empty 4-8 kHz band in
+// training, and it is the dominant cause of errors on telephone speech).
+// A Conditioner is used by one goroutine.
+type Conditioner struct {
+	cfg    ConditionConfig
+	in     int
+	rs     *audio.Resampler // nil when in == OutRate
+	fill   bool
+	fillA  float32 // noise amplitude (RMS) in sample units
+	noise  []float32
+	npos   int
+	peak   float64 // running maximum of frame RMS, sample units
+	gain   float64
+	frameN int // samples per level frame at OutRate
+	acc    float64
+	accN   int
+	tmp    []int16
+}
+
+// NewConditioner returns a Conditioner from rate in (Hz) to cfg.OutRate.
+// Rates above OutRate are resampled down and never filled.
+func NewConditioner(in int, cfg ConditionConfig) (*Conditioner, error) {
+	if in < 4000 || in > 192000 || cfg.OutRate < 8000 {
+		return nil, ErrBadRate
+	}
+	c := &Conditioner{cfg: cfg, in: in, gain: 1}
+	if in != cfg.OutRate {
+		c.rs = audio.NewResampler(in, cfg.OutRate)
+	}
+	if cfg.FillDBFS != 0 && in < cfg.OutRate {
+		c.fill = true
+		c.fillA = float32(32768 * math.Pow(10, cfg.FillDBFS/20))
+		c.noise = fillNoise(cfg.OutRate, cfg.FillFromHz, cfg.Seed)
+		c.npos = int(cfg.Seed % uint64(len(c.noise)))
+	}
+	if cfg.TargetDBFS != 0 {
+		c.gain = math.Pow(10, cfg.MaxGainDB/20)
+	}
+	c.frameN = cfg.OutRate / 50
+	return c, nil
+}
+
+// Process appends the conditioned form of in to out and returns it.
+func (c *Conditioner) Process(out []int16, in []int16) []int16 {
+	start := len(out)
+	if c.rs != nil {
+		out = c.rs.Process(out, in)
+	} else {
+		out = append(out, in...)
+	}
+	c.finish(out[start:])
+	return out
+}
+
+// Flush appends what the resampler still holds.
+func (c *Conditioner) Flush(out []int16) []int16 {
+	if c.rs == nil {
+		return out
+	}
+	start := len(out)
+	out = c.rs.Flush(out)
+	c.finish(out[start:])
+	return out
+}
+
+// Gain is the linear gain currently applied.
+func (c *Conditioner) Gain() float64 { return c.gain }
+
+// finish applies gain and band-fill in place.
+func (c *Conditioner) finish(s []int16) {
+	target := 0.0
+	if c.cfg.TargetDBFS != 0 {
+		target = 32768 * math.Pow(10, c.cfg.TargetDBFS/20)
+	}
+	for i, v := range s {
+		x := float64(v)
+		if target > 0 {
+			// The gain follows the loudest 20 ms frame so far: it only
+			// falls, so speech is never pumped up after a loud onset.
+			c.acc += x * x
+			c.accN++
+			if c.accN == c.frameN {
+				rms := math.Sqrt(c.acc / float64(c.accN))
+				c.acc, c.accN = 0, 0
+				if rms > c.peak {
+					c.peak = rms
+					if g := target / rms; g < c.gain {
+						c.gain = g
+					}
+				}
+			}
+			x *= c.gain
+		}
+		if c.fill {
+			x += float64(c.noise[c.npos] * c.fillA)
+			c.npos++
+			if c.npos == len(c.noise) {
+				c.npos = 0
+			}
+		}
+		s[i] = clamp16(x)
+	}
+}
+
+func clamp16(x float64) int16 {
+	x = math.Round(x)
+	if x > 32767 {
+		return 32767
+	}
+	if x < -32768 {
+		return -32768
+	}
+	return int16(x)
+}
+
+type noiseKey struct {
+	rate int
+	from float64
+	seed uint64
+}
+
+var (
+	noiseMu    sync.Mutex
+	noiseCache = map[noiseKey][]float32{}
+)
+
+// fillNoise returns one second of unit-RMS white noise high-passed above
+// from Hz, shared read-only between conditioners.
+func fillNoise(rate int, from float64, seed uint64) []float32 {
+	k := noiseKey{rate, from, seed}
+	noiseMu.Lock()
+	defer noiseMu.Unlock()
+	if n, ok := noiseCache[k]; ok {
+		return n
+	}
+	const taps = 101
+	h := make([]float64, taps)
+	fc := from / float64(rate)
+	mid := taps / 2
+	for i := range h {
+		x := float64(i - mid)
+		var lp float64
+		if x == 0 {
+			lp = 2 * fc
+		} else {
+			lp = math.Sin(2*math.Pi*fc*x) / (math.Pi * x)
+		}
+		w := 0.42 - 0.5*math.Cos(2*math.Pi*float64(i)/(taps-1)) + 0.08*math.Cos(4*math.Pi*float64(i)/(taps-1))
+		h[i] = -lp * w
+	}
+	h[mid] += 1 // spectral inversion: high-pass = delta - low-pass
+	n := rate + taps
+	white := make([]float64, n)
+	st := seed*0x9E3779B97F4A7C15 + 1
+	for i := range white {
+		// xorshift64*: deterministic, allocation-free, good enough for noise.
+		st ^= st >> 12
+		st ^= st << 25
+		st ^= st >> 27
+		u := float64((st*0x2545F4914F6CDD1D)>>11) / (1 << 53)
+		white[i] = u*2 - 1
+	}
+	out := make([]float32, rate)
+	var ss float64
+	for i := range out {
+		var acc float64
+		for t := 0; t < taps; t++ {
+			acc += h[t] * white[i+t]
+		}
+		out[i] = float32(acc)
+		ss += acc * acc
+	}
+	norm := float32(1 / math.Sqrt(ss/float64(len(out))))
+	for i := range out {
+		out[i] *= norm
+	}
+	noiseCache[k] = out
+	return out
+}

@@ -1,0 +1,70 @@
+// Package sphinx is the embedded, offline speech recognizer: PocketSphinx
+// (Debian libpocketsphinx 0.8+5prealpha with the pocketsphinx-en-us model)
+// through cgo. Builds without cgo compile the package but New returns
+// asr.ErrUnavailable.
+//
+// Every stream decodes with a search compiled from its hints: a JSGF
+// grammar for closed answers (digits, yes/no) and a small bigram language
+// model built from the intents' example phrases for open requests.
+// Narrowband (telephone) audio is upsampled and its empty upper band is
+// filled with a low noise floor before decoding (see asr.Conditioner).
+package sphinx
+
+import (
+	"github.com/openivr/ivr/asr"
+)
+
+// Name is the engine's registry name.
+const Name = "sphinx"
+
+// DefaultModelDir is where Debian's pocketsphinx-en-us installs its model.
+const DefaultModelDir = "/usr/share/pocketsphinx/model/en-us"
+
+// Phrase modes: how hints without a closed grammar are compiled.
+const (
+	// PhrasesLM builds a bigram language model from the phrases, so that
+	// paraphrases in the same words are still recognized.
+	PhrasesLM = "lm"
+	// PhrasesGrammar allows exactly the phrases and nothing else.
+	PhrasesGrammar = "jsgf"
+)
+
+// Config configures the embedded engine.
+type Config struct {
+	// ModelDir holds en-us/ (acoustic model) and cmudict-en-us.dict;
+	// "" means DefaultModelDir.
+	ModelDir string
+	// Decoders is how many utterances decode at once (each decoder holds
+	// its own copy of the acoustic model, ~25 MB); 0 means 4.
+	Decoders int
+	// Condition prepares audio for the 16 kHz model.
+	Condition asr.ConditionConfig
+	// PhraseMode is PhrasesLM (default) or PhrasesGrammar.
+	PhraseMode string
+	// LM shapes the phrase language model.
+	LM LMConfig
+	// Args are extra decoder arguments as flag/value pairs
+	// ("-wip", "1e-4"); they override the tuned defaults.
+	Args []string
+	// NBest caps the alternatives returned with a final result.
+	NBest int
+}
+
+// DefaultConfig is the configuration tuned on the dev split.
+func DefaultConfig() Config {
+	return Config{
+		ModelDir:   DefaultModelDir,
+		Decoders:   4,
+		Condition:  asr.DefaultCondition,
+		PhraseMode: PhrasesLM,
+		LM:         DefaultLM,
+		NBest:      4,
+	}
+}
+
+// defaultArgs are the decoder arguments tuned on the dev split; Config.Args
+// are appended after them and win.
+var defaultArgs = []string{
+	"-remove_silence", "no",
+	"-bestpath", "yes",
+}

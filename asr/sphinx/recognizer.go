@@ -1,0 +1,327 @@
+//go:build cgo
+
+package sphinx
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/openivr/ivr/asr"
+)
+
+func init() {
+	asr.Register(Name, func(o asr.Options) (asr.Recognizer, error) {
+		cfg := DefaultConfig()
+		if o.ModelDir != "" {
+			cfg.ModelDir = o.ModelDir
+		}
+		if o.Decoders > 0 {
+			cfg.Decoders = o.Decoders
+		}
+		return New(cfg)
+	})
+}
+
+// Available reports whether the embedded engine can run in this build.
+func Available() error { return nil }
+
+// Recognizer is the embedded PocketSphinx engine: a pool of decoders that
+// each hold the acoustic model, shared by all calls of the process.
+type Recognizer struct {
+	cfg  Config
+	idle chan *decoder
+
+	mu       sync.Mutex
+	created  int
+	closed   bool
+	all      []*decoder
+	searches map[string]search // compiled hints by hintsKey
+}
+
+// New loads the model into one decoder (about a second) and returns the
+// engine; further decoders load on demand up to cfg.Decoders.
+func New(cfg Config) (*Recognizer, error) {
+	if cfg.Decoders <= 0 {
+		cfg.Decoders = 4
+	}
+	if cfg.Condition.OutRate == 0 {
+		cfg.Condition = asr.DefaultCondition
+	}
+	if cfg.PhraseMode == "" {
+		cfg.PhraseMode = PhrasesLM
+	}
+	if cfg.PhraseMode != PhrasesLM && cfg.PhraseMode != PhrasesGrammar {
+		return nil, fmt.Errorf("sphinx: unknown phrase mode %q", cfg.PhraseMode)
+	}
+	r := &Recognizer{cfg: cfg, idle: make(chan *decoder, cfg.Decoders), searches: map[string]search{}}
+	d, err := newDecoder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.created = 1
+	r.all = append(r.all, d)
+	r.idle <- d
+	return r, nil
+}
+
+// Name is "sphinx".
+func (r *Recognizer) Name() string { return Name }
+
+// Close frees every decoder. Streams still open keep theirs until they
+// close; Close must not race with NewStream.
+func (r *Recognizer) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for {
+		select {
+		case d := <-r.idle:
+			d.free()
+		default:
+			return nil
+		}
+	}
+}
+
+func (r *Recognizer) acquire(ctx context.Context) (*decoder, error) {
+	select {
+	case d := <-r.idle:
+		return d, nil
+	default:
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, asr.ErrClosed
+	}
+	if r.created < r.cfg.Decoders {
+		r.created++
+		r.mu.Unlock()
+		d, err := newDecoder(r.cfg)
+		if err != nil {
+			r.mu.Lock()
+			r.created--
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.mu.Lock()
+		r.all = append(r.all, d)
+		r.mu.Unlock()
+		return d, nil
+	}
+	r.mu.Unlock()
+	select {
+	case d := <-r.idle:
+		return d, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sphinx: waiting for a free decoder: %w", ctx.Err())
+	}
+}
+
+func (r *Recognizer) release(d *decoder) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		d.free()
+		return
+	}
+	r.idle <- d
+}
+
+func hintsKey(h asr.Hints) string {
+	return h.Grammar + "\x00" + strings.Join(h.Phrases, "\x01") + "\x00" + strings.Join(h.EscapeWords, "\x01")
+}
+
+// compile returns the search for h, compiling it once per process.
+func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
+	k := hintsKey(h)
+	r.mu.Lock()
+	s, ok := r.searches[k]
+	r.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	var err error
+	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
+		s, err = compileGrammar(h, d.known)
+	} else {
+		s, err = compileLM(h, r.cfg.LM, d.known)
+	}
+	if err != nil {
+		return search{}, err
+	}
+	r.mu.Lock()
+	if len(r.searches) > 4*maxSearches {
+		r.searches = map[string]search{}
+	}
+	r.searches[k] = s
+	r.mu.Unlock()
+	return s, nil
+}
+
+// NewStream takes a decoder from the pool (waiting for one while ctx
+// allows), selects the search compiled from h and starts an utterance.
+// Input at 8 kHz is upsampled and band-filled; 16 kHz input goes straight
+// to the model.
+func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.Stream, error) {
+	cond, err := asr.NewConditioner(rate, r.cfg.Condition)
+	if err != nil {
+		return nil, fmt.Errorf("sphinx: %w: %d Hz", err, rate)
+	}
+	if len(h.Phrases) == 0 && h.Grammar == "" && len(h.EscapeWords) == 0 {
+		return nil, fmt.Errorf("sphinx: no hints: the embedded engine needs phrases or a grammar")
+	}
+	d, err := r.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.compile(d, h)
+	if err == nil {
+		err = d.use(s)
+	}
+	if err == nil {
+		err = d.start()
+	}
+	if err != nil {
+		r.release(d)
+		return nil, err
+	}
+	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest}, nil
+}
+
+// stream is one utterance on a pooled decoder.
+type stream struct {
+	r     *Recognizer
+	cond  *asr.Conditioner
+	nbest int
+
+	mu   sync.Mutex
+	d    *decoder // nil once released
+	buf  []int16
+	last string
+}
+
+func (s *stream) Write(samples []int16) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil {
+		return asr.ErrClosed
+	}
+	s.buf = s.cond.Process(s.buf[:0], samples)
+	return s.d.process(s.buf)
+}
+
+func (s *stream) Partial() (asr.Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil {
+		return asr.Result{}, false
+	}
+	h := s.d.hyp()
+	if h == "" {
+		return asr.Result{}, false
+	}
+	s.last = h
+	return asr.Result{Text: h}, true
+}
+
+func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil {
+		return asr.Result{}, asr.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		s.releaseLocked()
+		return asr.Result{}, err
+	}
+	d := s.d
+	s.buf = s.cond.Flush(s.buf[:0])
+	err := d.process(s.buf)
+	if eerr := d.end(); err == nil {
+		err = eerr
+	}
+	if err != nil {
+		s.releaseLocked()
+		return asr.Result{}, err
+	}
+	res := asr.Result{Final: true, Text: d.hyp()}
+	if res.Text != "" {
+		res.Confidence = clamp01(d.posterior())
+	}
+	hyps, scores := d.nbest(s.nbest + 1)
+	res.Alternatives = alternatives(res.Text, hyps, scores, d.lnBase())
+	s.releaseLocked()
+	return res, nil
+}
+
+// alternatives turns n-best path scores into alternatives other than best,
+// with confidences from a softmax over the list.
+func alternatives(best string, hyps []string, scores []int, lnBase float64) []asr.Alternative {
+	if len(hyps) == 0 {
+		return nil
+	}
+	// Path scores are sums over frames; a fixed scale keeps the softmax
+	// from being a hard max.
+	const scale = 0.05
+	maxS := scores[0]
+	for _, v := range scores {
+		maxS = max(maxS, v)
+	}
+	var z float64
+	ws := make([]float64, len(scores))
+	for i, v := range scores {
+		ws[i] = math.Exp(float64(v-maxS) * lnBase * scale)
+		z += ws[i]
+	}
+	var out []asr.Alternative
+	for i, h := range hyps {
+		if h == best || h == "" {
+			continue
+		}
+		out = append(out, asr.Alternative{Text: h, Confidence: ws[i] / z})
+	}
+	return out
+}
+
+func clamp01(x float64) float64 {
+	if math.IsNaN(x) || x < 0 {
+		return 0
+	}
+	if x > 1 {
+		return 1
+	}
+	return x
+}
+
+func (s *stream) releaseLocked() {
+	if s.d != nil {
+		s.r.release(s.d)
+		s.d = nil
+	}
+}
+
+func (s *stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil {
+		return nil
+	}
+	// An abandoned utterance must end before the decoder serves another.
+	err := s.d.end()
+	s.releaseLocked()
+	return err
+}
+
+var (
+	_ asr.Recognizer = (*Recognizer)(nil)
+	_ asr.Closer     = (*Recognizer)(nil)
+	_ asr.Stream     = (*stream)(nil)
+)
