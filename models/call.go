@@ -1,0 +1,59 @@
+// Package models holds the domain types shared by the dialog, storage and
+// the command line: what a call was and how it ended.
+package models
+
+import "time"
+
+// EndReason classifies why a call ended. It is decided where the end
+// happens (the caller hung up, a transfer completed, media stopped...).
+type EndReason string
+
+const (
+	EndCallerHangup EndReason = "caller_hangup" // the caller sent BYE (or closed the browser)
+	EndIVRHangup    EndReason = "ivr_hangup"    // the flow reached a hangup
+	EndTransferred  EndReason = "transferred"   // handed to a human (REFER accepted or bridge ended)
+	EndCancelled    EndReason = "cancelled"     // CANCEL before answer
+	EndMediaTimeout EndReason = "media_timeout" // no RTP for the configured time
+	EndRejected     EndReason = "rejected"      // refused before answer (no common codec, overload)
+	EndError        EndReason = "error"         // an internal or network error
+	EndShutdown     EndReason = "shutdown"      // the server stopped
+	EndNoInput      EndReason = "no_input"      // the caller never answered the menus
+	EndAgentHangup  EndReason = "agent_hangup"  // the agent hung up a bridged call
+)
+
+// Transfer records a hand-off to a human.
+type Transfer struct {
+	Target  string    `json:"target"`           // name of the configured target
+	URI     string    `json:"uri"`              // SIP URI dialled or referred to
+	Method  string    `json:"method"`           // "refer" or "bridge"
+	Outcome string    `json:"outcome"`          // "accepted", "answered", "refused", "failed", "no_answer"
+	At      time.Time `json:"at"`               // when the transfer started
+	Detail  string    `json:"detail,omitempty"` // SIP status or error text
+}
+
+// CallRecord is what the business sees of one call.
+type CallRecord struct {
+	CallID     string     `json:"call_id"`
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+	Channel    string     `json:"channel"` // "sip", "webrtc"
+	StartedAt  time.Time  `json:"started_at"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	EndedAt    *time.Time `json:"ended_at"`
+	EndReason  EndReason  `json:"end_reason"`
+	Path       []string   `json:"path"`   // node names in the order visited
+	Digits     string     `json:"digits"` // every key the caller pressed, in order
+	Transfer   *Transfer  `json:"transfer,omitempty"`
+	// EscapeNode is the node where the caller used the escape hatch, if they did.
+	EscapeNode string            `json:"escape_node,omitempty"`
+	Vars       map[string]string `json:"vars,omitempty"`   // collected data
+	Events     []Event           `json:"events,omitempty"` // what happened, in order
+}
+
+// Event is one step of a call's story, for transcripts and analytics.
+type Event struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // "node", "prompt", "dtmf", "no_input", "no_match", "escape", "transfer", ...
+	Node string    `json:"node,omitempty"`
+	Text string    `json:"text,omitempty"`
+}
