@@ -39,7 +39,7 @@ type Config struct {
 	// gap is declared lost. Default 3 (60 ms).
 	JitterDepth int
 
-	OnFrame func(pcm []int16)                           // decoded inbound audio, one packet's worth
+	OnFrame func(pcm []int16)                            // decoded inbound audio, one packet's worth
 	OnDTMF  func(ts uint32, marker bool, payload []byte) // RFC 4733 payloads
 	// OnEnd is called once, from the session's goroutine, when the media
 	// timeout fires. It is not called after Close.
