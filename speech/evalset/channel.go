@@ -18,12 +18,12 @@ type Channel struct {
 	HumHz     float64 // mains hum frequency, 0 for none
 }
 
-// RandomChannel draws a channel: speech at -34..-16 dBFS, line noise
+// RandomChannel draws a channel: speech at -36..-20 dBFS, line noise
 // 20..40 dB below it, G.711 mu-law or A-law, 0.3..0.8 s before the speech
 // and 1.2 s after it (enough for the endpointer to close the turn).
 func RandomChannel(rng *rand.Rand) Channel {
 	c := Channel{
-		LevelDBFS: -34 + 18*rng.Float64(),
+		LevelDBFS: -36 + 16*rng.Float64(),
 		SNRDB:     20 + 20*rng.Float64(),
 		Codec:     codec.PCMU{},
 		LeadSec:   0.3 + 0.5*rng.Float64(),

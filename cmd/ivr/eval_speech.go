@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/asr/sphinx"
+	"github.com/openivr/ivr/nlu"
+	"github.com/openivr/ivr/speech"
+	"github.com/openivr/ivr/vad"
+)
+
+func init() {
+	register("eval speech", "evaluate speech recognition + intents on labelled WAV files", runEvalSpeech)
+}
+
+func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eval speech", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	intentsPath := fs.String("intents", "", "intents YAML file (required)")
+	labels := fs.String("labels", "", "labels CSV: file,intent[,text]; paths relative to the CSV (required)")
+	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
+	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
+	quiet := fs.Bool("q", false, "print only the final JSON line")
+	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
+	// Remote engines.
+	baseURL := fs.String("base-url", "", "OpenAI-compatible base URL (engine openai)")
+	model := fs.String("model", "", "transcription model (engine openai)")
+	language := fs.String("language", "en", "language code (engine openai)")
+	timeout := fs.Duration("timeout", 0, "per-request timeout (engine openai)")
+	// Embedded engine tuning (for dev-set experiments; defaults are tuned).
+	def := sphinx.DefaultConfig()
+	fill := fs.Float64("fill-dbfs", def.Condition.FillDBFS, "sphinx: band-fill noise level, dBFS (0 disables)")
+	target := fs.Float64("target-dbfs", def.Condition.TargetDBFS, "sphinx: automatic gain target, dBFS (0 disables)")
+	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
+	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
+	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *intentsPath == "" || *labels == "" {
+		fmt.Fprintln(stderr, "eval speech: --intents and --labels are required")
+		fs.Usage()
+		return 2
+	}
+	file, err := nlu.LoadFile(*intentsPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "eval speech:", err)
+		return 1
+	}
+	clf, err := nlu.Train(file.Intents, nlu.Options{OutOfScope: file.OutOfScope})
+	if err != nil {
+		fmt.Fprintln(stderr, "eval speech: train classifier:", err)
+		return 1
+	}
+	items, err := speech.ReadLabels(*labels)
+	if err != nil {
+		fmt.Fprintln(stderr, "eval speech:", err)
+		return 1
+	}
+	var rec asr.Recognizer
+	switch *engine {
+	case sphinx.Name:
+		cfg := def
+		cfg.Condition.FillDBFS = *fill
+		cfg.Condition.TargetDBFS = *target
+		cfg.PhraseMode = *phraseMode
+		cfg.LM.UniformWeight = *uniform
+		cfg.Args = strings.Fields(*extra)
+		r, err := sphinx.New(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "eval speech:", err)
+			return 1
+		}
+		defer r.Close()
+		rec = r
+	default:
+		rec, err = asr.Open(*engine, asr.Options{
+			BaseURL: *baseURL, APIKey: os.Getenv("OPENAI_API_KEY"), Model: *model,
+			Language: *language, Timeout: *timeout,
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "eval speech:", err)
+			return 1
+		}
+		if c, ok := rec.(asr.Closer); ok {
+			defer c.Close()
+		}
+	}
+	hints := speech.HintsFromIntents(file.Intents, file.OutOfScope, speech.DefaultEscapeWords)
+	if *grammar != "" {
+		hints = asr.Hints{Grammar: *grammar, EscapeWords: speech.DefaultEscapeWords}
+	}
+	cfg := speech.Config{
+		Hints:      hints,
+		Classifier: clf,
+		Endpoint:   vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1},
+	}
+	each := func(r speech.EvalResult) {
+		if *quiet {
+			return
+		}
+		mark := "ok "
+		if !r.Correct {
+			mark = "BAD"
+		}
+		line := fmt.Sprintf("%s %s want=%s got=%s conf=%.2f heard=%q", mark, r.Item.Path, r.Item.Intent, r.Predicted, r.IntentConf, r.Heard)
+		if r.Item.Text != "" {
+			line += fmt.Sprintf(" ref=%q", r.Item.Text)
+		}
+		if r.Err != nil {
+			line += " err=" + r.Err.Error()
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	rep, err := speech.Evaluate(ctx, rec, cfg, items, each)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "eval speech:", err)
+		return 1
+	}
+	if !*quiet {
+		fmt.Fprintf(stdout, "# %d files in %s\n", rep.N, time.Since(start).Round(time.Millisecond))
+	}
+	b, _ := json.Marshal(rep)
+	fmt.Fprintln(stdout, string(b))
+	return 0
+}

@@ -1,0 +1,268 @@
+package speech
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/audio"
+)
+
+// OutOfScope is the label of requests no intent handles, in labels files
+// and in EvalResult.Predicted.
+const OutOfScope = "oos"
+
+// NoResult is EvalResult.Predicted when the pipeline produced no final
+// result (no speech detected, or recognition failed).
+const NoResult = "(none)"
+
+// EvalItem is one labelled recording.
+type EvalItem struct {
+	Path   string // WAV file
+	Intent string // expected intent; OutOfScope for out-of-scope requests
+	Text   string // reference transcript; "" when unknown
+}
+
+// ReadLabels reads a labels CSV ("file,intent[,text]", an optional header
+// row whose first field is "file"); paths are relative to the CSV's
+// directory.
+func ReadLabels(path string) ([]EvalItem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	r.Comment = '#'
+	dir := filepath.Dir(path)
+	var items []EvalItem
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(rec) < 2 {
+			return nil, fmt.Errorf("%s:%d: want file,intent[,text]", path, line)
+		}
+		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "file") {
+			continue
+		}
+		it := EvalItem{Path: strings.TrimSpace(rec[0]), Intent: strings.TrimSpace(rec[1])}
+		if len(rec) > 2 {
+			it.Text = strings.TrimSpace(rec[2])
+		}
+		if !filepath.IsAbs(it.Path) {
+			it.Path = filepath.Join(dir, it.Path)
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: no labelled files", path)
+	}
+	return items, nil
+}
+
+// EvalResult is the outcome for one file.
+type EvalResult struct {
+	Item       EvalItem
+	Heard      string  // recognized text of the first final result
+	Confidence float64 // recognizer confidence
+	Predicted  string  // intent, OutOfScope or NoResult
+	IntentConf float64 // classifier confidence
+	Correct    bool
+	Errs       int           // word errors against Item.Text
+	Words      int           // words in Item.Text
+	Processing time.Duration // from the frame that closed the turn to the result
+	Audio      time.Duration
+	Err        error
+}
+
+// EvalReport sums up an evaluation.
+type EvalReport struct {
+	N              int     `json:"n"`
+	IntentAccuracy float64 `json:"intent_accuracy"`
+	// WER is word errors over reference words, for items with text; -1
+	// when no item has text.
+	WER float64 `json:"wer"`
+	// SentenceAccuracy is the share of items with text heard exactly.
+	SentenceAccuracy float64 `json:"sentence_accuracy"`
+	// RTF is process CPU seconds per second of audio.
+	RTF float64 `json:"rtf"`
+	// EndpointMS is the trailing silence the endpointer waits for.
+	EndpointMS float64 `json:"endpoint_ms"`
+	// LatencyP50MS and LatencyP95MS are from the caller's last syllable to
+	// the dialog having the intent: EndpointMS plus processing.
+	LatencyP50MS float64 `json:"latency_p50_ms"`
+	LatencyP95MS float64 `json:"latency_p95_ms"`
+	NoResult     int     `json:"no_result"`
+	Errors       int     `json:"errors"`
+	AudioSeconds float64 `json:"audio_seconds"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	Engine       string  `json:"engine"`
+}
+
+// Evaluate runs every item through a Listener built from cfg, frame by
+// frame as a live call would (20 ms frames, VAD, endpointing, pre-roll,
+// recognizer, classifier), and calls each with every result. Files at
+// rates other than 8 and 16 kHz are resampled to 16 kHz.
+func Evaluate(ctx context.Context, rec asr.Recognizer, cfg Config, items []EvalItem, each func(EvalResult)) (EvalReport, error) {
+	rep := EvalReport{N: len(items), Engine: rec.Name(), WER: -1}
+	cpu0 := cpuTime()
+	var lat []time.Duration
+	var errs, words, exact, withText, correct int
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		r := evalOne(ctx, rec, cfg, it)
+		if r.Err != nil {
+			rep.Errors++
+		}
+		if r.Predicted == NoResult {
+			rep.NoResult++
+		} else {
+			lat = append(lat, r.Processing)
+		}
+		if r.Correct {
+			correct++
+		}
+		if it.Text != "" {
+			withText++
+			errs += r.Errs
+			words += r.Words
+			if r.Errs == 0 {
+				exact++
+			}
+		}
+		rep.AudioSeconds += r.Audio.Seconds()
+		if each != nil {
+			each(r)
+		}
+	}
+	rep.CPUSeconds = (cpuTime() - cpu0).Seconds()
+	if rep.AudioSeconds > 0 {
+		rep.RTF = rep.CPUSeconds / rep.AudioSeconds
+	}
+	if rep.N > 0 {
+		rep.IntentAccuracy = float64(correct) / float64(rep.N)
+	}
+	if withText > 0 && words > 0 {
+		rep.WER = float64(errs) / float64(words)
+		rep.SentenceAccuracy = float64(exact) / float64(withText)
+	}
+	ep := cfg.Endpoint
+	if ep.TrailingSilence <= 0 {
+		ep = defaultEndpoint(ep)
+	}
+	rep.EndpointMS = float64(ep.TrailingSilence) / float64(time.Millisecond)
+	if len(lat) > 0 {
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		p := func(q float64) float64 {
+			d := lat[min(len(lat)-1, int(q*float64(len(lat))))]
+			return rep.EndpointMS + float64(d)/float64(time.Millisecond)
+		}
+		rep.LatencyP50MS, rep.LatencyP95MS = p(0.5), p(0.95)
+	}
+	return rep, nil
+}
+
+func evalOne(ctx context.Context, rec asr.Recognizer, cfg Config, it EvalItem) EvalResult {
+	r := EvalResult{Item: it, Predicted: NoResult}
+	if it.Text != "" {
+		r.Errs, r.Words = asr.WordErrors(it.Text, "")
+	}
+	clip, err := audio.ReadWAVFile(it.Path)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	if clip.Rate != audio.Rate8k && clip.Rate != audio.Rate16k {
+		clip = audio.Clip{Rate: audio.Rate16k, Samples: audio.Resample(clip.Samples, clip.Rate, audio.Rate16k)}
+	}
+	r.Audio = clip.Duration()
+	cfg.Rate = clip.Rate
+	cfg.PartialEvery = 0
+	l, err := New(ctx, rec, cfg)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer l.Close()
+	n := audio.SamplesPer(clip.Rate, audio.FrameDuration)
+	var final *Event
+	take := func(t0 time.Time) {
+		for {
+			select {
+			case e := <-l.Events():
+				switch e.Type {
+				case Final:
+					if final == nil {
+						e := e
+						final = &e
+						r.Processing = time.Since(t0)
+					}
+				case Error:
+					if r.Err == nil {
+						r.Err = e.Err
+					}
+				}
+			default:
+				return
+			}
+		}
+	}
+	for off := 0; off < len(clip.Samples) && final == nil; off += n {
+		t0 := time.Now()
+		if err := l.WriteFrame(audio.Frame{Rate: clip.Rate, Samples: clip.Samples[off:min(off+n, len(clip.Samples))]}); err != nil {
+			r.Err = err
+			return r
+		}
+		if err := l.Sync(ctx); err != nil {
+			r.Err = err
+			return r
+		}
+		take(t0)
+	}
+	if final == nil {
+		t0 := time.Now()
+		if l.EndTurn() {
+			if err := l.Sync(ctx); err != nil {
+				r.Err = err
+				return r
+			}
+			take(t0)
+		}
+	}
+	if final == nil {
+		return r
+	}
+	r.Heard = final.Result.Text
+	r.Confidence = final.Result.Confidence
+	switch {
+	case final.Intent == nil || final.Intent.OutOfScope:
+		r.Predicted = OutOfScope
+		if final.Intent != nil {
+			r.IntentConf = final.Intent.Confidence
+		}
+	default:
+		r.Predicted = final.Intent.Intent
+		r.IntentConf = final.Intent.Confidence
+	}
+	r.Correct = r.Predicted == it.Intent
+	if it.Text != "" {
+		r.Errs, r.Words = asr.WordErrors(it.Text, r.Heard)
+	}
+	return r
+}
