@@ -133,7 +133,7 @@ func TestResamplerStreamingMatchesWhole(t *testing.T) {
 	for _, p := range ratePairs {
 		in := tone(440, 8000, p[0], p[0]/2)
 		for i := range in {
-			in[i] += int16((i * 7919) % 2001 - 1000)
+			in[i] += int16((i*7919)%2001 - 1000)
 		}
 		whole := Resample(in, p[0], p[1])
 		r := NewResampler(p[0], p[1])
