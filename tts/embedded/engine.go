@@ -1,0 +1,86 @@
+// Package embedded is the offline text-to-speech engine: the espeak-ng and
+// flite programs that Debian ships, run as subprocesses (no cgo), behind
+// one tts.Synthesizer whose voices name their program: "flite/slt",
+// "espeak-ng/en-gb+f3".
+package embedded
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/openivr/ivr/tts"
+)
+
+// DefaultVoice is the voice used when neither the request nor the engine
+// names one. It was chosen by measurement (BENCHMARKS.md, "Text-to-speech"):
+// the voice the recognizer understood best after a G.711 round trip, among
+// those fast enough to start a 12-word sentence well under 100 ms.
+const DefaultVoice = "flite/slt"
+
+// Engine speaks with espeak-ng or flite according to the voice.
+type Engine struct {
+	Espeak Espeak
+	Flite  Flite
+	// Voice is used when a request names none; "" is DefaultVoice.
+	Voice string
+}
+
+// New returns the embedded engine with default settings.
+func New() *Engine { return &Engine{} }
+
+// Name identifies the engine and the settings that change its sound.
+func (e *Engine) Name() string { return "embedded(" + e.Espeak.Name() + "," + e.Flite.Name() + ")" }
+
+// Synthesize routes req to the program its voice names. A voice without a
+// program prefix is a flite voice if flite has it, else an espeak-ng one.
+func (e *Engine) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, error) {
+	if req.Voice == "" {
+		req.Voice = e.Voice
+	}
+	if req.Voice == "" {
+		req.Voice = DefaultVoice
+	}
+	prog, voice := SplitVoice(req.Voice)
+	req.Voice = voice
+	if prog == "flite" {
+		return e.Flite.Synthesize(ctx, req)
+	}
+	return e.Espeak.Synthesize(ctx, req)
+}
+
+// SplitVoice splits "flite/slt" into its program and voice. A bare name is
+// flite's if flite has a voice of that name, else espeak-ng's.
+func SplitVoice(v string) (program, voice string) {
+	if p, name, ok := strings.Cut(v, "/"); ok {
+		switch p {
+		case "flite":
+			return "flite", name
+		case "espeak-ng", "espeak":
+			return "espeak-ng", name
+		}
+	}
+	if _, ok := fliteVoices[v]; ok {
+		return "flite", v
+	}
+	return "espeak-ng", v
+}
+
+// Voices lists voices worth offering, in "program/voice" form: every flite
+// voice and the English espeak-ng voices with a few variants. espeak-ng
+// has more (any language, any variant); these are the ones measured.
+func Voices() []string {
+	var out []string
+	for v := range fliteVoices {
+		if v != "awb_time" {
+			out = append(out, "flite/"+v)
+		}
+	}
+	for _, v := range []string{"en-gb", "en-us", "en-gb-x-rp", "en-gb+f3", "en-us+f3", "en-us+m3", "en-gb-scotland"} {
+		out = append(out, "espeak-ng/"+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ tts.Synthesizer = (*Engine)(nil)
