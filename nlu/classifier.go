@@ -1,0 +1,279 @@
+package nlu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Options tunes training. The zero value gives the defaults.
+type Options struct {
+	// OutOfScope are example requests that no intent handles; they are
+	// learned as a rejection class. Optional.
+	OutOfScope []string
+	// Threshold is the least confidence (0..1) at which the best intent is
+	// accepted; below it the result is out of scope. Intent.Threshold
+	// overrides it per intent. 0 means DefaultThreshold.
+	Threshold float64
+	// Temperature divides the scores before the softmax. 0 means
+	// DefaultTemperature; Calibrate fits it on held-out data.
+	Temperature float64
+	// MaxAlternatives bounds Result.Alternatives. 0 means 3.
+	MaxAlternatives int
+	// C is the SVM's inverse regularization strength. 0 means 1.
+	C float64
+	// Workers bounds training parallelism. 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Defaults for Options.
+const (
+	DefaultThreshold   = 0.4
+	DefaultTemperature = 0.12
+)
+
+// Scored is an intent with its confidence.
+type Scored struct {
+	Intent     string
+	Confidence float64 // calibrated probability, 0..1
+}
+
+// Result is what the classifier understood of one utterance.
+type Result struct {
+	// Intent is the best intent, or "" when OutOfScope.
+	Intent string
+	// Confidence is the calibrated probability (0..1) of the best
+	// in-scope intent, even when the result is out of scope.
+	Confidence float64
+	// OutOfScope reports that no intent fits: the rejection class won or
+	// the confidence is below the intent's threshold.
+	OutOfScope bool
+	// Alternatives are the best in-scope intents, best first (the first
+	// is Intent when in scope), for "did you mean X or Y?".
+	Alternatives []Scored
+}
+
+// Ambiguous reports whether the two best intents are within margin of
+// each other in confidence, so the dialog should ask which one was meant.
+func (r Result) Ambiguous(margin float64) bool {
+	return len(r.Alternatives) >= 2 && r.Alternatives[0].Confidence-r.Alternatives[1].Confidence < margin
+}
+
+// Classifier maps utterances to intents. It is trained once (Train) and is
+// safe for concurrent use; Calibrate and SetThreshold must not run
+// concurrently with Classify.
+type Classifier struct {
+	names      []string // class names; the last is OutOfScopeLabel when oos is set
+	thresholds []float64
+	oos        int // index of the rejection class, or -1
+	vocab      *vocabulary
+	model      *linearModel
+	temp       float64
+	threshold  float64
+	maxAlt     int
+	trainTime  time.Duration
+	scratch    sync.Pool
+}
+
+// ErrNoIntents is returned by Train when there is nothing to learn.
+var ErrNoIntents = errors.New("nlu: no intents to train")
+
+var defaultSpec = featureSpec{charMin: 2, charMax: 4, bigrams: true}
+
+var defaultGroupWeight = [numGroups]float32{groupWord: 1, groupChar: 1}
+
+// Train builds a classifier from the intents' phrases (examples and their
+// synonym variants). It fails when an intent is invalid or defined twice.
+func Train(intents []Intent, opts Options) (*Classifier, error) {
+	start := time.Now()
+	if len(intents) == 0 {
+		return nil, ErrNoIntents
+	}
+	c := &Classifier{oos: -1, temp: opts.Temperature, threshold: opts.Threshold, maxAlt: opts.MaxAlternatives}
+	if c.temp <= 0 {
+		c.temp = DefaultTemperature
+	}
+	if c.threshold <= 0 {
+		c.threshold = DefaultThreshold
+	}
+	if c.maxAlt <= 0 {
+		c.maxAlt = 3
+	}
+	var texts []string
+	var labels []int
+	seen := map[string]bool{}
+	for i := range intents {
+		in := &intents[i]
+		if err := in.Validate(); err != nil {
+			return nil, err
+		}
+		if seen[in.Name] {
+			return nil, fmt.Errorf("intent %s defined twice", in.Name)
+		}
+		seen[in.Name] = true
+		for _, p := range in.Phrases() {
+			texts = append(texts, p)
+			labels = append(labels, len(c.names))
+		}
+		c.names = append(c.names, in.Name)
+		c.thresholds = append(c.thresholds, in.Threshold)
+	}
+	nOOS := 0
+	for _, t := range opts.OutOfScope {
+		if t = Normalize(t); t != "" {
+			texts = append(texts, t)
+			labels = append(labels, len(c.names))
+			nOOS++
+		}
+	}
+	if nOOS > 0 {
+		c.oos = len(c.names)
+		c.names = append(c.names, OutOfScopeLabel)
+		c.thresholds = append(c.thresholds, 0)
+	}
+	docs := make([][]uint64, len(texts))
+	var toks []string
+	for i, t := range texts {
+		toks = appendTokens(toks[:0], t)
+		docs[i] = defaultSpec.appendFeatures(nil, toks)
+		slices.Sort(docs[i])
+	}
+	c.vocab = buildVocabulary(defaultSpec, docs, defaultGroupWeight)
+	X := make([]sparse, len(docs))
+	for i, d := range docs {
+		X[i] = c.vocab.vectorize(d, sparse{})
+	}
+	p := svmParams{C: opts.C, bias: 1, epochs: 10, tol: 0.1, workers: opts.Workers, seed: 1}
+	if p.C <= 0 {
+		p.C = 1
+	}
+	if p.workers <= 0 {
+		p.workers = runtime.GOMAXPROCS(0)
+	}
+	c.model = trainSVM(X, labels, len(c.names), len(c.vocab.idf), p)
+	c.scratch.New = func() any { return c.newScratch() }
+	c.trainTime = time.Since(start)
+	return c, nil
+}
+
+// scratch is per-call working memory, pooled so Classify allocates only
+// its result.
+type scratch struct {
+	norm   []byte
+	tokens []string
+	keys   []uint64
+	vec    sparse
+	scores []float64
+}
+
+func (c *Classifier) newScratch() *scratch {
+	return &scratch{scores: make([]float64, len(c.names))}
+}
+
+// Intents returns the intent names in training order.
+func (c *Classifier) Intents() []string {
+	n := c.names
+	if c.oos >= 0 {
+		n = n[:c.oos]
+	}
+	return slices.Clone(n)
+}
+
+// TrainTime reports how long Train took.
+func (c *Classifier) TrainTime() time.Duration { return c.trainTime }
+
+// Threshold returns the classifier-wide confidence threshold.
+func (c *Classifier) Threshold() float64 { return c.threshold }
+
+// SetThreshold changes the classifier-wide confidence threshold.
+func (c *Classifier) SetThreshold(t float64) { c.threshold = t }
+
+// Temperature returns the softmax temperature.
+func (c *Classifier) Temperature() float64 { return c.temp }
+
+// probabilities fills s.scores with the calibrated class probabilities.
+func (c *Classifier) probabilities(text string, s *scratch) {
+	s.norm = appendNormalized(s.norm[:0], text)
+	s.tokens = appendTokens(s.tokens[:0], string(s.norm))
+	s.keys = c.vocab.spec.appendFeatures(s.keys[:0], s.tokens)
+	slices.Sort(s.keys)
+	s.vec = c.vocab.vectorize(s.keys, s.vec)
+	c.model.scores(s.vec, s.scores)
+	softmax(s.scores, c.temp)
+}
+
+// softmax turns scores into probabilities at temperature t, in place.
+func softmax(x []float64, t float64) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	sum := 0.0
+	for i, v := range x {
+		x[i] = math.Exp((v - m) / t)
+		sum += x[i]
+	}
+	for i := range x {
+		x[i] /= sum
+	}
+}
+
+// Classify returns the intent of one utterance with its confidence,
+// out-of-scope decision and alternatives.
+func (c *Classifier) Classify(text string) Result {
+	s := c.scratch.Get().(*scratch)
+	defer c.scratch.Put(s)
+	c.probabilities(text, s)
+	return c.decide(s.scores, c.threshold)
+}
+
+// decide turns class probabilities into a Result at a threshold.
+func (c *Classifier) decide(p []float64, threshold float64) Result {
+	best, oosWins := c.best(p)
+	r := Result{Alternatives: make([]Scored, 0, c.maxAlt)}
+	// Insertion of the top in-scope classes, best first.
+	for i, v := range p {
+		if i == c.oos {
+			continue
+		}
+		if len(r.Alternatives) == c.maxAlt && v <= r.Alternatives[len(r.Alternatives)-1].Confidence {
+			continue
+		}
+		if len(r.Alternatives) < c.maxAlt {
+			r.Alternatives = append(r.Alternatives, Scored{})
+		}
+		j := len(r.Alternatives) - 1
+		for j > 0 && r.Alternatives[j-1].Confidence < v {
+			r.Alternatives[j] = r.Alternatives[j-1]
+			j--
+		}
+		r.Alternatives[j] = Scored{Intent: c.names[i], Confidence: v}
+	}
+	r.Confidence = p[best]
+	t := threshold
+	if c.thresholds[best] > 0 {
+		t = c.thresholds[best]
+	}
+	if oosWins || p[best] < t {
+		r.OutOfScope = true
+		return r
+	}
+	r.Intent = c.names[best]
+	return r
+}
+
+// best returns the best in-scope class and whether the rejection class
+// scored higher still.
+func (c *Classifier) best(p []float64) (best int, oosWins bool) {
+	best = -1
+	for i, v := range p {
+		if i != c.oos && (best < 0 || v > p[best]) {
+			best = i
+		}
+	}
+	return best, c.oos >= 0 && p[c.oos] > p[best]
+}
