@@ -441,7 +441,11 @@ func (s *Session) accept(from *net.UDPAddr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.latched {
-		return s.remote != nil && s.remote.Port == from.Port && s.remote.IP.Equal(from.IP)
+		ok := s.remote != nil && s.remote.Port == from.Port && s.remote.IP.Equal(from.IP)
+		if !ok {
+			s.warn("foreign", "RTP from another source than the latched one ignored", "from", from, "latched", s.remote)
+		}
+		return ok
 	}
 	if s.remote != nil && !s.remote.IP.Equal(from.IP) && !isPrivate(s.remote.IP) {
 		// A public address that is not the one signalled: do not let a

@@ -82,7 +82,14 @@ type Call struct {
 	receiver *dtmf.Receiver
 	done     chan struct{}
 	endOnce  sync.Once
+	// settled closes when the INVITE transaction has its final answer
+	// (answered, rejected or over): sipgo ends the transaction when the
+	// request handler returns, so the handler waits for it.
+	settled    chan struct{}
+	settleOnce sync.Once
 }
+
+func (c *Call) settle() { c.settleOnce.Do(func() { close(c.settled) }) }
 
 // ID is the SIP Call-ID.
 func (c *Call) ID() string { return c.id }
@@ -219,6 +226,7 @@ func (c *Call) Reject(code int, reason string) error {
 	}
 	err := c.dtx.Respond(code, reason, nil, c.serverHeader())
 	c.end(EndFailed)
+	c.settle()
 	return err
 }
 
@@ -242,6 +250,7 @@ func (c *Call) Answer(ctx context.Context) error {
 		c.end(EndFailed)
 		return err
 	}
+	defer c.settle()
 	c.mu.Lock()
 	c.conn = conn
 	c.local = sdp.Local{Addr: c.srv.cfg.PublicIP, Port: conn.LocalAddr().(*net.UDPAddr).Port, SessionID: rand.Uint64() >> 1, Version: 1}
@@ -272,7 +281,9 @@ func (c *Call) Answer(ctx context.Context) error {
 	c.mu.Lock()
 	c.answered = time.Now()
 	c.mu.Unlock()
-	if err := c.dtx.WriteResponse(res); err != nil {
+	err = c.dtx.WriteResponse(res)
+	c.settle()
+	if err != nil {
 		select {
 		case <-c.dtx.Context().Done():
 			c.end(EndCancel)
@@ -358,6 +369,9 @@ func (c *Call) end(cause EndCause) {
 		c.cause = cause
 		c.mu.Unlock()
 		close(c.done)
+		if c.settled != nil {
+			c.settle()
+		}
 	})
 }
 

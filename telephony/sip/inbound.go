@@ -68,7 +68,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	c := &Call{
 		srv: s, dialogID: dtx.ID, inbound: true, dtx: dtx, invite: req, transport: transportOf(req),
 		id: callID(req), started: time.Now(), offer: offer, neg: neg,
-		digits: make(chan dtmf.Digit, 32), done: make(chan struct{}),
+		digits: make(chan dtmf.Digit, 32), done: make(chan struct{}), settled: make(chan struct{}),
 	}
 	if f := req.From(); f != nil {
 		c.from, c.fromUser = f.Address.String(), f.Address.User
@@ -96,10 +96,14 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 			if c.Cause() == endNone {
 				dtx.Respond(480, "Temporarily Unavailable", nil)
 			}
+			c.end(EndFailed)
 			return
 		}
 		c.Hangup(s.base)
 	}()
+	// sipgo terminates the INVITE transaction when this handler returns:
+	// stay until the call has its final response.
+	<-c.settled
 }
 
 // watchCancel ends the call when the INVITE transaction is cancelled

@@ -140,8 +140,11 @@ func escapeHeader(s string) string {
 
 // DialOptions describe an outbound call.
 type DialOptions struct {
-	// From is the URI we call from; default sip:ivr@<public ip>.
+	// From is the URI we call from; default sip:<FromUser>@<public ip>.
 	From string
+	// FromUser is the user part of the default From (the caller's number
+	// when bridging, so the agent sees who is calling). Default "ivr".
+	FromUser string
 	// DisplayName is shown to the called party.
 	DisplayName string
 	// Headers go on the INVITE (X-IVR-* context for agents).
@@ -180,7 +183,11 @@ func (s *Server) Dial(ctx context.Context, uri string, opts DialOptions) (*Call,
 	req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
 	from := opts.From
 	if from == "" {
-		from = "sip:ivr@" + s.cfg.PublicIP.String()
+		user := opts.FromUser
+		if user == "" {
+			user = "ivr"
+		}
+		from = "sip:" + user + "@" + s.cfg.PublicIP.String()
 	}
 	var fromURI gosip.Uri
 	if err := gosip.ParseUri(from, &fromURI); err != nil {

@@ -1,0 +1,277 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/openivr/ivr/codec"
+)
+
+// Listener is a parsed sip.listen entry.
+type Listener struct {
+	Network string // udp, tcp, tls
+	Addr    string // host:port
+}
+
+// ParseListen reads "udp:host:port" (IPv6 hosts in brackets).
+func ParseListen(s string) (Listener, error) {
+	network, addr, ok := strings.Cut(s, ":")
+	if !ok {
+		return Listener{}, fmt.Errorf("listen %q: want transport:host:port", s)
+	}
+	network = strings.ToLower(network)
+	switch network {
+	case "udp", "tcp", "tls":
+	default:
+		return Listener{}, fmt.Errorf("listen %q: transport must be udp, tcp or tls", s)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Listener{}, fmt.Errorf("listen %q: %v", s, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return Listener{}, fmt.Errorf("listen %q: bad port", s)
+	}
+	return Listener{Network: network, Addr: net.JoinHostPort(host, port)}, nil
+}
+
+// Listeners returns the parsed sip.listen entries (Validate has checked them).
+func (c *Config) Listeners() []Listener {
+	var out []Listener
+	for _, s := range c.SIP.Listen {
+		if l, err := ParseListen(s); err == nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// validKey reports whether k is one DTMF key a caller can press.
+func validKey(k string) bool {
+	return len(k) == 1 && strings.IndexByte("0123456789*#ABCD", k[0]) >= 0
+}
+
+// Validate checks the whole config and returns every problem found.
+func (c *Config) Validate() error {
+	var es Errors
+	add := func(path, format string, args ...any) {
+		es = append(es, &Error{File: c.Path, Line: c.LineOf(path), Msg: fmt.Sprintf(format, args...)})
+	}
+	hasTLS := false
+	for i, s := range c.SIP.Listen {
+		l, err := ParseListen(s)
+		if err != nil {
+			add(fmt.Sprintf("sip.listen[%d]", i), "%v", err)
+			continue
+		}
+		hasTLS = hasTLS || l.Network == "tls"
+	}
+	if hasTLS && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
+		add("sip.listen", "a tls listener needs sip.tls_cert and sip.tls_key")
+	}
+	if c.SIP.PublicIP != "" && net.ParseIP(c.SIP.PublicIP) == nil {
+		add("sip.public_ip", "public_ip %q is not an IP address", c.SIP.PublicIP)
+	}
+	for i, name := range c.SIP.Codecs {
+		if _, ok := codec.Lookup(name, 8000); !ok {
+			add(fmt.Sprintf("sip.codecs[%d]", i), "unknown codec %q (known: PCMU, PCMA, G722 when built in)", name)
+		}
+	}
+	if c.RTP.PortMin < 1024 || c.RTP.PortMax > 65535 || c.RTP.PortMin+1 >= c.RTP.PortMax {
+		add("rtp", "rtp ports %d-%d: want 1024 <= port_min < port_max <= 65535", c.RTP.PortMin, c.RTP.PortMax)
+	}
+	if c.RTP.MediaTimeout != nil && *c.RTP.MediaTimeout < 0 {
+		add("rtp.media_timeout", "media_timeout must not be negative")
+	}
+	if c.SIP.MaxCalls < 0 {
+		add("sip.max_calls", "max_calls must not be negative")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		add("http.addr", "http addr %q: %v", c.HTTP.Addr, err)
+	}
+
+	for _, name := range sortedKeys(c.Prompts.Items) {
+		p := c.Prompts.Items[name]
+		path := "prompts.items." + name
+		if p.File == "" && p.Text == "" {
+			add(path, "prompt %q has neither a file nor a text", name)
+		}
+		if p.File != "" {
+			if _, err := os.Stat(c.PromptPath(name)); err != nil {
+				add(path+".file", "prompt %q: recording %s not found", name, c.PromptPath(name))
+			}
+		}
+	}
+	for _, name := range sortedKeys(c.Targets) {
+		t := c.Targets[name]
+		path := "targets." + name
+		if !strings.HasPrefix(t.URI, "sip:") && !strings.HasPrefix(t.URI, "sips:") {
+			add(path+".uri", "target %q: uri %q must be a sip: or sips: URI", name, t.URI)
+		}
+		switch t.Method {
+		case "bridge", "refer", "auto":
+		default:
+			add(path+".method", "target %q: method %q must be bridge, refer or auto", name, t.Method)
+		}
+	}
+
+	f := &c.Flow
+	nodeExists := func(n string) bool { _, ok := f.Nodes[n]; return ok && n != "" }
+	if f.Start == "" {
+		add("flow", "flow.start is required")
+	} else if !nodeExists(f.Start) {
+		add("flow.start", "start node %q does not exist", f.Start)
+	}
+	if f.Escape.Key != "" {
+		if !validKey(f.Escape.Key) {
+			add("flow.escape.key", "escape key %q is not a keypad key", f.Escape.Key)
+		}
+		if !nodeExists(f.Escape.Node) {
+			add("flow.escape.node", "escape node %q does not exist", f.Escape.Node)
+		}
+	}
+	checkPrompts := func(path string, refs PromptRefs) {
+		for _, r := range refs {
+			if _, ok := c.Prompts.Items[r]; !ok {
+				add(path, "prompt %q is not defined in prompts.items", r)
+			}
+		}
+	}
+	for _, name := range c.NodeNames() {
+		n := f.Nodes[name]
+		path := "flow.nodes." + name
+		if n == nil {
+			add(path, "node %q is empty", name)
+			continue
+		}
+		checkPrompts(path+".prompt", n.Prompt)
+		checkPrompts(path+".invalid_prompt", n.InvalidPrompt)
+		checkPrompts(path+".no_input_prompt", n.NoInputPrompt)
+		checkPrompts(path+".failure_prompt", n.FailurePrompt)
+		switch n.Type {
+		case KindMenu:
+			if len(n.Options) == 0 {
+				add(path+".options", "menu %q has no options", name)
+			}
+			seen := map[string]bool{}
+			for i, o := range n.Options {
+				op := fmt.Sprintf("%s.options[%d]", path, i)
+				if !validKey(o.Key) {
+					add(op+".key", "menu %q: option key %q is not a keypad key", name, o.Key)
+				} else if seen[o.Key] {
+					add(op+".key", "menu %q: key %q is used twice", name, o.Key)
+				}
+				seen[o.Key] = true
+				if !nodeExists(o.Goto) {
+					add(op+".goto", "menu %q: option %q goes to unknown node %q", name, o.Key, o.Goto)
+				}
+			}
+			if n.Timeout <= 0 {
+				add(path+".timeout", "menu %q: timeout must be positive", name)
+			}
+			if n.Retries != nil && (*n.Retries < 0 || *n.Retries > 10) {
+				add(path+".retries", "menu %q: retries must be 0-10", name)
+			}
+			if n.OnFailure == "" {
+				add(path, "menu %q has no on_failure node and there is no escape node: callers who cannot use the menu would be stuck", name)
+			} else if !nodeExists(n.OnFailure) {
+				add(path+".on_failure", "menu %q: on_failure node %q does not exist", name, n.OnFailure)
+			}
+			if len(n.Prompt) == 0 {
+				add(path+".prompt", "menu %q has no prompt", name)
+			}
+		case KindSay:
+			if len(n.Prompt) == 0 {
+				add(path+".prompt", "say node %q has no prompt", name)
+			}
+			if !nodeExists(n.Next) {
+				add(path+".next", "say node %q: next node %q does not exist", name, n.Next)
+			}
+		case KindTransfer:
+			if _, ok := c.Targets[n.Target]; !ok {
+				add(path+".target", "transfer node %q: target %q is not defined in targets", name, n.Target)
+			}
+			if n.OnFailure != "" && !nodeExists(n.OnFailure) {
+				add(path+".on_failure", "transfer node %q: on_failure node %q does not exist", name, n.OnFailure)
+			}
+		case KindHangup:
+		case "":
+			add(path, "node %q has no type (menu, say, transfer, hangup)", name)
+		default:
+			add(path+".type", "node %q: unknown type %q (menu, say, transfer, hangup)", name, n.Type)
+		}
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Line < es[j].Line })
+	return es
+}
+
+// Warning is a best-practice finding: the config works but callers may
+// suffer.
+type Warning = Error
+
+// Lint returns best-practice warnings (more than five options, nodes no
+// caller can reach, menus without a way out).
+func (c *Config) Lint() []*Warning {
+	var ws []*Warning
+	add := func(path, format string, args ...any) {
+		ws = append(ws, &Warning{File: c.Path, Line: c.LineOf(path), Msg: fmt.Sprintf(format, args...)})
+	}
+	reach := map[string]bool{}
+	var walk func(string)
+	walk = func(name string) {
+		n, ok := c.Flow.Nodes[name]
+		if !ok || n == nil || reach[name] {
+			return
+		}
+		reach[name] = true
+		for _, o := range n.Options {
+			walk(o.Goto)
+		}
+		walk(n.Next)
+		walk(n.OnFailure)
+	}
+	walk(c.Flow.Start)
+	if c.Flow.Escape.Key != "" {
+		walk(c.Flow.Escape.Node)
+	}
+	for _, name := range c.NodeNames() {
+		n := c.Flow.Nodes[name]
+		path := "flow.nodes." + name
+		if !reach[name] {
+			add(path, "node %q cannot be reached from the start node", name)
+		}
+		if n == nil {
+			continue
+		}
+		if n.Type == KindMenu {
+			if len(n.Options) > 5 {
+				add(path+".options", "menu %q has %d options: callers remember about five; add a level", name, len(n.Options))
+			}
+			if c.Flow.Escape.Key == "" || n.NoEscape {
+				add(path, "menu %q has no escape hatch to a human", name)
+			}
+			for i, o := range n.Options {
+				if o.Key == c.Flow.Escape.Key && !n.NoEscape {
+					add(fmt.Sprintf("%s.options[%d].key", path, i), "menu %q: option key %q is the escape key; the option wins here", name, o.Key)
+				}
+			}
+		}
+	}
+	return ws
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,470 @@
+// Package dialog runs a call through a line's flow: it plays prompts, reads
+// keys, walks menus with their retries and fallbacks, keeps the escape
+// hatch to a human open everywhere, transfers, and writes the call record.
+// One goroutine and one select per call; it depends only on the small
+// interfaces below.
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/config"
+	"github.com/openivr/ivr/dtmf"
+	"github.com/openivr/ivr/models"
+)
+
+// Call is what the dialog needs of a call, whatever carries it.
+type Call interface {
+	ID() string
+	From() string
+	FromUser() string
+	To() string
+	Channel() string
+	StartedAt() time.Time
+	// Answer connects the call (200 OK); it fails if the caller gave up.
+	Answer(ctx context.Context) error
+	// Hangup ends the call from our side; idempotent.
+	Hangup(ctx context.Context) error
+	// Play swaps src into the outbound clock; the channel closes when it
+	// ends, is replaced, or is stopped.
+	Play(src audio.Source) <-chan struct{}
+	StopPlayback()
+	Digits() <-chan dtmf.Digit
+	// Done closes when the call ends for any reason (the caller hung up).
+	Done() <-chan struct{}
+	SampleRate() int
+}
+
+// Target is a transfer destination with the context handed over.
+type Target struct {
+	Name        string
+	URI         string
+	Method      string // bridge, refer, auto
+	RingTimeout time.Duration
+	Headers     map[string]string // X-IVR-* context for the agent
+}
+
+// TransferResult says how a transfer went.
+type TransferResult struct {
+	Method  string // the method that was used in the end
+	Outcome string // accepted, answered, refused, no_answer, failed
+	// CallerLeft is true when the caller's call is over (transferred away
+	// by REFER, or the bridge ended).
+	CallerLeft bool
+	// EndReason classifies the end when CallerLeft.
+	EndReason models.EndReason
+	Detail    string
+}
+
+// Transferer hands calls to humans.
+type Transferer interface {
+	Transfer(ctx context.Context, c Call, t Target) (TransferResult, error)
+}
+
+// Prompts turns prompt names into audio.
+type Prompts interface {
+	Clip(ctx context.Context, name string, rate int) (audio.Clip, error)
+	Text(name string) string
+}
+
+// Recorder keeps call records.
+type Recorder interface {
+	Save(ctx context.Context, r *models.CallRecord) error
+}
+
+// Engine runs calls on one config. Swap engines to reload: calls keep the
+// engine they started with.
+type Engine struct {
+	cfg       *config.Config
+	prompts   Prompts
+	transfers Transferer
+	records   Recorder
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Options for NewEngine.
+type Options struct {
+	Prompts   Prompts
+	Transfers Transferer
+	Records   Recorder
+	Logger    *slog.Logger
+	// Now is the clock; tests inject one. Default time.Now.
+	Now func() time.Time
+}
+
+// NewEngine prepares an engine for cfg (already validated).
+func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
+	if o.Prompts == nil || o.Records == nil {
+		return nil, errors.New("dialog: prompts and records are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, log: o.Logger, now: o.Now}, nil
+}
+
+// Config is the flow this engine runs.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// errHangup and friends end the node loop.
+var (
+	errCallerGone = errors.New("caller hung up")
+)
+
+// session is one call's state, owned by the call's goroutine.
+type session struct {
+	e       *Engine
+	call    Call
+	ctx     context.Context
+	log     *slog.Logger
+	rec     *models.CallRecord
+	pending []byte // type-ahead keys not yet consumed
+}
+
+// Run answers and serves one call until it ends. It never panics on the
+// caller's input; an internal panic is logged and the call ends as an error.
+func (e *Engine) Run(ctx context.Context, c Call) {
+	s := &session{
+		e: e, call: c, ctx: ctx,
+		log: e.log.With("call_id", c.ID()),
+		rec: &models.CallRecord{
+			CallID: c.ID(), From: c.From(), To: c.To(), Channel: c.Channel(),
+			StartedAt: c.StartedAt().UTC(), Path: []string{}, Vars: map[string]string{},
+		},
+	}
+	defer s.finish()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("dialog panic", "panic", r)
+			s.setEnd(models.EndError)
+		}
+	}()
+	s.save()
+	if err := c.Answer(ctx); err != nil {
+		s.log.Info("call not answered", "err", err)
+		s.setEnd(models.EndCancelled)
+		return
+	}
+	t := e.now().UTC()
+	s.rec.AnsweredAt = &t
+	s.save()
+	err := s.runFrom(e.cfg.Flow.Start)
+	switch {
+	case err == nil:
+	case errors.Is(err, errCallerGone):
+		s.setEnd(models.EndCallerHangup)
+	case errors.Is(err, context.Canceled):
+		s.setEnd(models.EndShutdown)
+	default:
+		s.log.Error("dialog error", "err", err)
+		s.setEnd(models.EndError)
+	}
+}
+
+func (s *session) setEnd(r models.EndReason) {
+	if s.rec.EndReason == "" {
+		s.rec.EndReason = r
+	}
+}
+
+func (s *session) event(kind, node, text string) {
+	s.rec.Events = append(s.rec.Events, models.Event{At: s.e.now().UTC(), Kind: kind, Node: node, Text: text})
+}
+
+func (s *session) save() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.e.records.Save(ctx, s.rec); err != nil {
+		s.log.Error("call record not saved", "err", err)
+	}
+}
+
+// finish hangs up if needed and writes the final record.
+func (s *session) finish() {
+	select {
+	case <-s.call.Done():
+		if s.rec.EndReason == "" {
+			s.rec.EndReason = models.EndCallerHangup
+		}
+	default:
+		s.setEnd(models.EndIVRHangup)
+		s.call.Hangup(context.Background())
+	}
+	t := s.e.now().UTC()
+	s.rec.EndedAt = &t
+	s.save()
+	s.log.Info("call ended", "reason", s.rec.EndReason, "path", s.rec.Path, "digits", s.rec.Digits)
+}
+
+// runFrom walks the flow from a node until the call ends.
+func (s *session) runFrom(name string) error {
+	const maxSteps = 1000 // a loop guard: no caller walks a thousand nodes
+	for steps := 0; name != ""; steps++ {
+		if steps >= maxSteps {
+			return fmt.Errorf("flow loop: %d steps without ending", maxSteps)
+		}
+		n, ok := s.e.cfg.Flow.Nodes[name]
+		if !ok || n == nil {
+			return fmt.Errorf("node %q does not exist", name)
+		}
+		s.rec.Path = append(s.rec.Path, name)
+		s.event("node", name, "")
+		var next string
+		var err error
+		switch n.Type {
+		case config.KindMenu:
+			next, err = s.menu(name, n)
+		case config.KindSay:
+			next, err = s.say(name, n)
+		case config.KindTransfer:
+			next, err = s.transfer(name, n)
+		case config.KindHangup:
+			err = s.hangup(name, n)
+		default:
+			err = fmt.Errorf("node %q: unknown type %q", name, n.Type)
+		}
+		if err != nil {
+			return err
+		}
+		name = next
+	}
+	return nil
+}
+
+// escapeNode is where the escape key leads from node n ("" when it is off).
+func (s *session) escapeNode(n *config.Node) string {
+	if n.NoEscape || s.e.cfg.Flow.Escape.Key == "" {
+		return ""
+	}
+	return s.e.cfg.Flow.Escape.Node
+}
+
+func (s *session) isEscape(n *config.Node, key byte) bool {
+	esc := s.e.cfg.Flow.Escape.Key
+	if n.NoEscape || esc == "" || esc[0] != key {
+		return false
+	}
+	// A menu option on the same key wins (the validator warns).
+	for _, o := range n.Options {
+		if o.Key == esc {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *session) escape(name string) string {
+	s.rec.EscapeNode = name
+	s.event("escape", name, "")
+	s.log.Info("escape hatch", "node", name)
+	return s.e.cfg.Flow.Escape.Node
+}
+
+// say plays a node's prompt and goes on; a key pressed meanwhile stops it
+// (unless barge-in is off) and is kept for the next menu.
+func (s *session) say(name string, n *config.Node) (string, error) {
+	key, err := s.play(name, n.Prompt, !n.NoBargeIn)
+	if err != nil {
+		return "", err
+	}
+	if key != 0 {
+		if s.isEscape(n, key) {
+			return s.escape(name), nil
+		}
+		s.pending = append(s.pending, key)
+	}
+	return n.Next, nil
+}
+
+func (s *session) hangup(name string, n *config.Node) error {
+	if _, err := s.play(name, n.Prompt, false); err != nil {
+		return err
+	}
+	s.setEnd(models.EndIVRHangup)
+	return nil
+}
+
+// menu asks for a key, with retries, and returns the next node.
+func (s *session) menu(name string, n *config.Node) (string, error) {
+	retries := 2
+	if n.Retries != nil {
+		retries = *n.Retries
+	}
+	prompt := n.Prompt
+	for attempt := 0; ; attempt++ {
+		key, ok, err := s.ask(name, n, prompt)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			if s.isEscape(n, key) {
+				return s.escape(name), nil
+			}
+			for _, o := range n.Options {
+				if o.Key == string(key) {
+					s.event("option", name, o.Label)
+					return o.Goto, nil
+				}
+			}
+			s.event("no_match", name, string(key))
+		} else {
+			s.event("no_input", name, "")
+		}
+		if attempt >= retries {
+			s.log.Info("menu failed", "node", name, "attempts", attempt+1)
+			s.event("menu_failed", name, "")
+			if n.OnFailure == "" {
+				s.setEnd(models.EndNoInput)
+				return "", nil
+			}
+			return n.OnFailure, nil
+		}
+		// Re-prompt: the error message, then the menu again.
+		if ok {
+			prompt = append(append(config.PromptRefs{}, n.InvalidPrompt...), n.Prompt...)
+		} else {
+			prompt = append(append(config.PromptRefs{}, n.NoInputPrompt...), n.Prompt...)
+		}
+	}
+}
+
+// ask plays prompts and waits for one key: type-ahead first, then a key
+// during the prompt (which stops it), then one within the timeout.
+func (s *session) ask(name string, n *config.Node, prompt config.PromptRefs) (key byte, ok bool, err error) {
+	if len(s.pending) > 0 {
+		key, s.pending = s.pending[0], s.pending[1:]
+		return key, true, nil
+	}
+	key, err = s.play(name, prompt, !n.NoBargeIn)
+	if err != nil || key != 0 {
+		return key, key != 0, err
+	}
+	timer := time.NewTimer(n.Timeout)
+	defer timer.Stop()
+	select {
+	case <-s.ctx.Done():
+		return 0, false, s.ctx.Err()
+	case <-s.call.Done():
+		return 0, false, errCallerGone
+	case d := <-s.call.Digits():
+		s.digit(d)
+		return d.Key, true, nil
+	case <-timer.C:
+		return 0, false, nil
+	}
+}
+
+func (s *session) digit(d dtmf.Digit) {
+	s.rec.Digits += string(d.Key)
+	s.event("dtmf", "", string(d.Key))
+}
+
+// play plays prompts in order. With bargeIn, the first key stops playback
+// and is returned (later keys are queued as type-ahead); without it, keys
+// are queued and playback continues.
+func (s *session) play(node string, refs config.PromptRefs, bargeIn bool) (byte, error) {
+	rate := s.call.SampleRate()
+	for _, ref := range refs {
+		clip, err := s.e.prompts.Clip(s.ctx, ref, rate)
+		if err != nil {
+			// A missing prompt must not strand the caller: log and go on.
+			s.log.Error("prompt unavailable", "prompt", ref, "err", err)
+			continue
+		}
+		s.event("prompt", node, s.e.prompts.Text(ref))
+		done := s.call.Play(audio.NewClipSource(clip))
+	wait:
+		for {
+			select {
+			case <-s.ctx.Done():
+				s.call.StopPlayback()
+				return 0, s.ctx.Err()
+			case <-s.call.Done():
+				return 0, errCallerGone
+			case <-done:
+				break wait
+			case d := <-s.call.Digits():
+				s.digit(d)
+				if bargeIn {
+					s.call.StopPlayback()
+					return d.Key, nil
+				}
+				s.pending = append(s.pending, d.Key)
+			}
+		}
+	}
+	return 0, nil
+}
+
+// transfer hands the caller to a target; on failure it plays the failure
+// prompt and goes to on_failure (or hangs up).
+func (s *session) transfer(name string, n *config.Node) (string, error) {
+	if _, err := s.play(name, n.Prompt, false); err != nil {
+		return "", err
+	}
+	t := s.e.cfg.Targets[n.Target]
+	tgt := Target{Name: n.Target, URI: t.URI, Method: t.Method, RingTimeout: t.RingTimeout, Headers: s.context(name)}
+	rec := &models.Transfer{Target: n.Target, URI: t.URI, Method: t.Method, At: s.e.now().UTC()}
+	s.rec.Transfer = rec
+	s.event("transfer", name, n.Target)
+	s.save()
+	var res TransferResult
+	var err error
+	if s.e.transfers == nil {
+		err = errors.New("no transfer service")
+	} else {
+		res, err = s.e.transfers.Transfer(s.ctx, s.call, tgt)
+	}
+	if res.Method != "" {
+		rec.Method = res.Method
+	}
+	rec.Outcome, rec.Detail = res.Outcome, res.Detail
+	if err != nil && rec.Outcome == "" {
+		rec.Outcome, rec.Detail = "failed", err.Error()
+	}
+	s.log.Info("transfer", "target", n.Target, "method", rec.Method, "outcome", rec.Outcome, "detail", rec.Detail)
+	if res.CallerLeft {
+		s.setEnd(res.EndReason)
+		return "", nil
+	}
+	select {
+	case <-s.call.Done():
+		return "", errCallerGone
+	default:
+	}
+	if _, err := s.play(name, n.FailurePrompt, false); err != nil {
+		return "", err
+	}
+	return n.OnFailure, nil
+}
+
+// context is what the agent is told about the call (SIP headers).
+func (s *session) context(node string) map[string]string {
+	h := map[string]string{
+		"X-IVR-Call-ID": s.rec.CallID,
+		"X-IVR-Node":    node,
+	}
+	if len(s.rec.Path) > 0 {
+		p := ""
+		for i, n := range s.rec.Path {
+			if i > 0 {
+				p += ","
+			}
+			p += n
+		}
+		h["X-IVR-Path"] = p
+	}
+	if s.rec.Digits != "" {
+		h["X-IVR-Digits"] = s.rec.Digits
+	}
+	return h
+}
