@@ -215,4 +215,3 @@ func httpHandler(st *store.Store, srv *sip.Server) http.Handler {
 }
 
 var version = "dev"
-
