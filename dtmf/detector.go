@@ -1,0 +1,377 @@
+package dtmf
+
+import (
+	"fmt"
+	"math"
+)
+
+// DTMF frequencies (ITU-T Q.23 §2): four rows (low group) and four columns
+// (high group); a key is one row tone plus one column tone.
+var (
+	rowFreqs = [4]float64{697, 770, 852, 941}
+	colFreqs = [4]float64{1209, 1336, 1477, 1633}
+)
+
+// layout maps row*4+column to the key.
+const layout = "123A456B789C*0#D"
+
+// Params are the acceptance thresholds of the in-band detector. The
+// defaults (DefaultParams) meet ITU-T Q.24 (§4 of its Table: ±1.5 %
+// accepted, ±3.5 % rejected; 40 ms accepted, 23 ms rejected; 40 ms pauses;
+// 8 dB normal and 4 dB reverse twist; 35 dB dynamic range; 15 dB S/N), and
+// are tuned for talk-off on real speech and music. The names follow the
+// checks of the spandsp and Asterisk receivers where they match.
+type Params struct {
+	// MinLevelDBFS is the weakest tone accepted, per tone, in dB relative
+	// to a full-scale sine (-45 dBFS is about -42 dBm0 on a G.711 line).
+	MinLevelDBFS float64
+	// NormalTwistDB is how much louder the column (high) tone may be than
+	// the row tone; ReverseTwistDB is the converse. Levels are compared
+	// after correcting for the measured frequency offset.
+	NormalTwistDB, ReverseTwistDB float64
+	// RelativePeakDB is how far the strongest row (column) must stand above
+	// every other row (column).
+	RelativePeakDB float64
+	// MinToneShare is the fraction of the window's energy the two tones
+	// must carry (1 = a pure dual tone).
+	MinToneShare float64
+	// FreqTolerance is the largest relative frequency error accepted for
+	// each tone, measured from the phase advance between windows.
+	FreqTolerance float64
+	// MaxLevelSpreadDB bounds the energy change across the three
+	// sub-blocks of a window, so windows that straddle a tone's start or
+	// end do not count as hits; this is what makes the duration limits
+	// sharp.
+	MaxLevelSpreadDB float64
+	// HitsToBegin is how many consecutive windows (hop 4.25 ms) must agree
+	// before a digit is declared; MissesToEnd is how many windows without
+	// the digit end it.
+	HitsToBegin, MissesToEnd int
+}
+
+// DefaultParams returns the thresholds the Receiver uses.
+func DefaultParams() Params {
+	return Params{
+		MinLevelDBFS:     -45,
+		NormalTwistDB:    10,
+		ReverseTwistDB:   6,
+		RelativePeakDB:   8,
+		MinToneShare:     0.65,
+		FreqTolerance:    0.025,
+		MaxLevelSpreadDB: 3,
+		HitsToBegin:      6,
+		MissesToEnd:      8,
+	}
+}
+
+// Detection is one digit declared by a Detector.
+type Detection struct {
+	// Key is the key found.
+	Key byte
+	// Start is the estimated first sample of the tone, counted from the
+	// first sample the detector was given.
+	Start int64
+	// At is the sample just after the window that completed the
+	// declaration: At-Start is the detector's own latency.
+	At int64
+}
+
+// Detector finds DTMF key presses in a stream of mono 16-bit PCM. It runs
+// eight Goertzel filters over sub-blocks of 4.25 ms and judges windows of
+// three sub-blocks (12.75 ms, the 102-sample block of the spandsp and
+// Asterisk receivers at 8 kHz) every sub-block. Each tone's frequency is
+// measured from the phase advance of its filter between windows, which is
+// what lets the detector accept ±1.5 % yet reject ±3.5 % at every DTMF
+// frequency. A Detector is not safe for concurrent use and allocates
+// nothing after NewDetector.
+type Detector struct {
+	rate  int
+	block int     // samples per sub-block
+	win   float64 // samples per window (3 blocks)
+	p     Params
+
+	// Per frequency (rows 0-3, columns 4-7), fixed at construction.
+	coef       [8]float64 // 2cos(w)
+	c1re, c1im [8]float64 // e^{-jw(B-1)}: turns the Goertzel state into the sub-block DFT
+	c2re, c2im [8]float64 // e^{-jwB}: also the nominal rotation per hop
+	c4re, c4im [8]float64 // e^{-j2wB}
+	nominal    [8]float64 // Hz
+
+	// Goertzel state of the current sub-block.
+	s1, s2 [8]float64
+	energy float64
+	n      int // samples in the current sub-block
+
+	// The last three sub-blocks' DFTs and energies, ring indexed by nsub%3.
+	are, aim [3][8]float64
+	aen      [3]float64
+	nsub     int64
+
+	// The previous window's DFT, for the phase advance.
+	wre, wim [8]float64
+
+	// Decision state.
+	cand     int   // digit of the current run of hits, -1 none
+	run      int   // length of that run
+	runStart int64 // first sample of the run's first window
+	active   int   // digit declared and not yet ended, -1 none
+	misses   int   // consecutive windows without the active digit
+	samples  int64 // samples consumed
+
+	// Thresholds in linear form.
+	minPow, normTwist, revTwist, relPeak, maxSpread float64
+}
+
+// NewDetector returns a detector for PCM at rate Hz (8000 to 96000).
+func NewDetector(rate int, p Params) (*Detector, error) {
+	if rate < 8000 || rate > 96000 {
+		return nil, fmt.Errorf("dtmf: in-band detection needs a rate of 8-96 kHz, not %d", rate)
+	}
+	if p.HitsToBegin < 1 || p.MissesToEnd < 1 || p.FreqTolerance <= 0 || p.MinToneShare <= 0 || p.MinToneShare > 1 {
+		return nil, fmt.Errorf("dtmf: invalid detector parameters %+v", p)
+	}
+	d := &Detector{rate: rate, p: p}
+	d.block = int(math.Round(34 * float64(rate) / 8000))
+	d.win = float64(3 * d.block)
+	for i := 0; i < 8; i++ {
+		f := rowFreqs[i%4]
+		if i >= 4 {
+			f = colFreqs[i-4]
+		}
+		d.nominal[i] = f
+		w := 2 * math.Pi * f / float64(rate)
+		b := float64(d.block)
+		d.coef[i] = 2 * math.Cos(w)
+		d.c1re[i], d.c1im[i] = math.Cos(w*(b-1)), -math.Sin(w*(b-1))
+		d.c2re[i], d.c2im[i] = math.Cos(w*b), -math.Sin(w*b)
+		d.c4re[i], d.c4im[i] = math.Cos(2*w*b), -math.Sin(2*w*b)
+	}
+	// A sine of amplitude a has mean square a^2/2; the window DFT of it
+	// has |W|^2 = (a*N/2)^2, i.e. mean square = 2|W|^2/N^2.
+	a := 32767 * math.Pow(10, p.MinLevelDBFS/20)
+	d.minPow = a * a / 2
+	d.normTwist = math.Pow(10, p.NormalTwistDB/10)
+	d.revTwist = math.Pow(10, p.ReverseTwistDB/10)
+	d.relPeak = math.Pow(10, p.RelativePeakDB/10)
+	d.maxSpread = math.Pow(10, p.MaxLevelSpreadDB/10)
+	d.Reset()
+	return d, nil
+}
+
+// Rate is the sample rate the detector was built for, Hz.
+func (d *Detector) Rate() int { return d.rate }
+
+// Reset forgets all audio, as at the start of a call.
+func (d *Detector) Reset() {
+	d.s1, d.s2 = [8]float64{}, [8]float64{}
+	d.energy, d.n, d.nsub, d.samples = 0, 0, 0, 0
+	d.cand, d.run, d.active, d.misses = -1, 0, -1, 0
+}
+
+// Active returns the key whose tone is present now, if any.
+func (d *Detector) Active() (byte, bool) {
+	if d.active < 0 {
+		return 0, false
+	}
+	return layout[d.active], true
+}
+
+// Process consumes samples and appends any digits declared to out, which
+// it returns. With a reused out it allocates nothing.
+func (d *Detector) Process(samples []int16, out []Detection) []Detection {
+	for len(samples) > 0 {
+		n := d.block - d.n
+		if n > len(samples) {
+			n = len(samples)
+		}
+		d.goertzel(samples[:n])
+		samples = samples[n:]
+		d.n += n
+		d.samples += int64(n)
+		if d.n == d.block {
+			out = d.endBlock(out)
+		}
+	}
+	return out
+}
+
+// goertzel runs the eight filters over x (second-order recursion
+// s[n] = x[n] + 2cos(w)s[n-1] - s[n-2]) and sums the energy. The filters
+// run as two passes of four so their state stays in registers.
+func (d *Detector) goertzel(x []int16) {
+	e := d.energy
+	a1, a2, b1, b2 := d.s1[0], d.s2[0], d.s1[1], d.s2[1]
+	c1, c2, e1, e2 := d.s1[2], d.s2[2], d.s1[3], d.s2[3]
+	ka, kb, kc, ke := d.coef[0], d.coef[1], d.coef[2], d.coef[3]
+	for _, v := range x {
+		f := float64(v)
+		e += f * f
+		a1, a2 = f+ka*a1-a2, a1
+		b1, b2 = f+kb*b1-b2, b1
+		c1, c2 = f+kc*c1-c2, c1
+		e1, e2 = f+ke*e1-e2, e1
+	}
+	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
+	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
+	a1, a2, b1, b2 = d.s1[4], d.s2[4], d.s1[5], d.s2[5]
+	c1, c2, e1, e2 = d.s1[6], d.s2[6], d.s1[7], d.s2[7]
+	ka, kb, kc, ke = d.coef[4], d.coef[5], d.coef[6], d.coef[7]
+	for _, v := range x {
+		f := float64(v)
+		a1, a2 = f+ka*a1-a2, a1
+		b1, b2 = f+kb*b1-b2, b1
+		c1, c2 = f+kc*c1-c2, c1
+		e1, e2 = f+ke*e1-e2, e1
+	}
+	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
+	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2
+	d.energy = e
+}
+
+// endBlock stores the finished sub-block's DFTs and, once three are
+// available, judges the window they form.
+func (d *Detector) endBlock(out []Detection) []Detection {
+	k := int(d.nsub % 3)
+	for i := 0; i < 8; i++ {
+		// After B samples y = s1 - e^{-jw}s2 = e^{jw(B-1)}A, so
+		// A = e^{-jw(B-1)}s1 - e^{-jwB}s2, referenced to the block start.
+		s1, s2 := d.s1[i], d.s2[i]
+		d.are[k][i] = d.c1re[i]*s1 - d.c2re[i]*s2
+		d.aim[k][i] = d.c1im[i]*s1 - d.c2im[i]*s2
+	}
+	d.aen[k] = d.energy
+	d.s1, d.s2 = [8]float64{}, [8]float64{}
+	d.energy, d.n = 0, 0
+	d.nsub++
+	if d.nsub < 3 {
+		return out
+	}
+	hit := d.judge(k)
+	return d.decide(hit, out)
+}
+
+// judge evaluates the window ending with sub-block k and returns the digit
+// (row*4+column) it holds, or -1.
+func (d *Detector) judge(k int) int {
+	k0, k1, k2 := (k+1)%3, (k+2)%3, k // oldest to newest
+	var pw [8]float64                 // mean-square power of each tone in the window
+	var wre, wim [8]float64
+	for i := 0; i < 8; i++ {
+		// W = A0 + e^{-jwB}A1 + e^{-j2wB}A2: the DFT over the whole window.
+		re := d.are[k0][i] + d.c2re[i]*d.are[k1][i] - d.c2im[i]*d.aim[k1][i] + d.c4re[i]*d.are[k2][i] - d.c4im[i]*d.aim[k2][i]
+		im := d.aim[k0][i] + d.c2re[i]*d.aim[k1][i] + d.c2im[i]*d.are[k1][i] + d.c4re[i]*d.aim[k2][i] + d.c4im[i]*d.are[k2][i]
+		wre[i], wim[i] = re, im
+		pw[i] = re*re + im*im
+	}
+	prevRe, prevIm := d.wre, d.wim
+	d.wre, d.wim = wre, wim
+	if d.nsub < 4 {
+		return -1 // no previous window to measure the phase advance against
+	}
+	norm := 2 / (d.win * d.win)
+	r, c := 0, 4
+	for i := 1; i < 4; i++ {
+		if pw[i] > pw[r] {
+			r = i
+		}
+		if pw[4+i] > pw[c] {
+			c = 4 + i
+		}
+	}
+	pr, pc := pw[r]*norm, pw[c]*norm
+	if pr < d.minPow || pc < d.minPow {
+		return -1
+	}
+	// Loose twist first (the offset correction below only raises levels by
+	// at most a few dB), then the relative peaks within each group.
+	if pc > pr*d.normTwist*2 || pr > pc*d.revTwist*2 {
+		return -1
+	}
+	for i := 0; i < 4; i++ {
+		if i != r && pw[i]*d.relPeak > pw[r] {
+			return -1
+		}
+		if 4+i != c && pw[4+i]*d.relPeak > pw[c] {
+			return -1
+		}
+	}
+	// Frequency: the phase advance of W between windows one block apart is
+	// w*B for a tone at w; the excess over the nominal w0*B is the offset.
+	fr, okr := d.offset(r, wre[r], wim[r], prevRe[r], prevIm[r])
+	fc, okc := d.offset(c, wre[c], wim[c], prevRe[c], prevIm[c])
+	if !okr || !okc {
+		return -1
+	}
+	// Correct the levels for the filter's loss at the measured offset.
+	pr /= d.response(fr)
+	pc /= d.response(fc)
+	if pc > pr*d.normTwist || pr > pc*d.revTwist {
+		return -1
+	}
+	total := (d.aen[0] + d.aen[1] + d.aen[2]) / d.win
+	if pr+pc < d.p.MinToneShare*total {
+		return -1
+	}
+	// The window must be steady: the energies of its three sub-blocks may
+	// differ only a little. Measured on the whole energy rather than on
+	// the two tones, because 4.25 ms filters leak too much between tones.
+	lo := math.Min(d.aen[0], math.Min(d.aen[1], d.aen[2]))
+	hi := math.Max(d.aen[0], math.Max(d.aen[1], d.aen[2]))
+	if hi > lo*d.maxSpread {
+		return -1
+	}
+	return r*4 + (c - 4)
+}
+
+// offset returns the frequency error of tone i in Hz, measured from the
+// phase advance between the previous window (pre, pim) and this one, and
+// whether it is within tolerance.
+func (d *Detector) offset(i int, re, im, pre, pim float64) (float64, bool) {
+	// z = W * conj(Wprev) * e^{-jw0B}
+	xr := re*pre + im*pim
+	xi := im*pre - re*pim
+	zr := xr*d.c2re[i] - xi*d.c2im[i]
+	zi := xr*d.c2im[i] + xi*d.c2re[i]
+	df := math.Atan2(zi, zr) * float64(d.rate) / (2 * math.Pi * float64(d.block))
+	return df, math.Abs(df) <= d.p.FreqTolerance*d.nominal[i]
+}
+
+// response is the power gain of the window's DFT for a tone df Hz off its
+// bin: (sin(pi df N/fs) / (N sin(pi df/fs)))^2.
+func (d *Detector) response(df float64) float64 {
+	x := math.Pi * df / float64(d.rate)
+	if math.Abs(x) < 1e-9 {
+		return 1
+	}
+	g := math.Sin(x*d.win) / (d.win * math.Sin(x))
+	g *= g
+	if g < 0.25 {
+		g = 0.25
+	}
+	return g
+}
+
+// decide runs the hit/miss state machine for one window.
+func (d *Detector) decide(hit int, out []Detection) []Detection {
+	winStart := d.samples - int64(d.win)
+	switch {
+	case hit < 0:
+		d.cand, d.run = -1, 0
+	case hit == d.cand:
+		d.run++
+	default:
+		d.cand, d.run, d.runStart = hit, 1, winStart
+	}
+	if d.active >= 0 {
+		if hit == d.active {
+			d.misses = 0
+		} else if d.misses++; d.misses >= d.p.MissesToEnd {
+			d.active = -1
+		}
+	}
+	if d.cand >= 0 && d.run >= d.p.HitsToBegin && d.cand != d.active {
+		d.active, d.misses = d.cand, 0
+		out = append(out, Detection{Key: layout[d.cand], Start: d.runStart, At: d.samples})
+	}
+	return out
+}
