@@ -218,9 +218,8 @@ func (c *Cache) store(key string, clip audio.Clip) error {
 }
 
 // Prepare renders every request (at config load and reload) so they play
-// from the cache. Afterwards memory holds exactly these prompts: audio of
-// prompts dropped from the config leaves memory but stays on disk. All
-// failures are returned together; the prompts that rendered are kept.
+// from the cache. All failures are returned together; the prompts that
+// rendered are kept.
 func (c *Cache) Prepare(ctx context.Context, reqs []Request) error {
 	workers := min(runtime.GOMAXPROCS(0), 4)
 	jobs := make(chan int)
@@ -242,19 +241,31 @@ func (c *Cache) Prepare(ctx context.Context, reqs []Request) error {
 	}
 	close(jobs)
 	wg.Wait()
+	return errors.Join(errs...)
+}
 
+// Retain keeps in memory only the audio of reqs (every static prompt of
+// every line, after a reload); the rest stays on disk and loads again on
+// use.
+func (c *Cache) Retain(reqs []Request) {
 	keep := make(map[string]bool, len(reqs))
 	for _, req := range reqs {
 		keep[c.Key(req)] = true
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for k := range c.mem {
 		if !keep[k] {
 			delete(c.mem, k)
 		}
 	}
-	c.mu.Unlock()
-	return errors.Join(errs...)
+}
+
+// Len is how many prompts the cache holds in memory.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.mem)
 }
 
 // Stream plays req from the cache when it was rendered before, and

@@ -89,13 +89,12 @@ func TestCachePrepare(t *testing.T) {
 		t.Fatalf("%d syntheses for 3 distinct prompts", n)
 	}
 	// Reload with one prompt dropped and one failing.
-	if err := c.Prepare(context.Background(), []Request{{Text: "one", Rate: 8000}, {Text: "", Rate: 8000}}); !errors.Is(err, ErrEmptyText) {
+	reload := []Request{{Text: "one", Rate: 8000}, {Text: "", Rate: 8000}}
+	if err := c.Prepare(context.Background(), reload); !errors.Is(err, ErrEmptyText) {
 		t.Fatalf("Prepare error: %v", err)
 	}
-	c.mu.Lock()
-	n := len(c.mem)
-	c.mu.Unlock()
-	if n != 1 {
+	c.Retain(reload)
+	if n := c.Len(); n != 1 {
 		t.Fatalf("memory holds %d prompts after reload, want 1", n)
 	}
 	// Dropped prompts stay on disk.

@@ -23,12 +23,17 @@ type toneSynth struct {
 	err   error // returned by Synthesize
 	late  error // ends the stream after delay
 	calls atomic.Int32
+	mu    sync.Mutex
+	texts []string // every text asked for
 }
 
 func (s *toneSynth) Name() string { return s.name }
 
 func (s *toneSynth) Synthesize(ctx context.Context, req Request) (Stream, error) {
 	s.calls.Add(1)
+	s.mu.Lock()
+	s.texts = append(s.texts, req.Text)
+	s.mu.Unlock()
 	if s.err != nil {
 		return nil, s.err
 	}
