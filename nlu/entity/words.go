@@ -10,15 +10,19 @@ import (
 	"unicode"
 )
 
+// MaxWords bounds the words an extractor looks at.
+const MaxWords = 256
+
 // Words splits text into lowercase words. Letters and digits make words;
 // apostrophes are dropped ("o'clock" is "oclock"); a decimal point or a
 // comma between digits is kept ("2.50", "1,000"); every other character
-// separates words.
+// separates words. Only the first MaxWords words are returned: no caller
+// says more in one turn, and it bounds the extractors' work.
 func Words(text string) []string {
 	var out []string
 	var b strings.Builder
 	flush := func() {
-		if b.Len() > 0 {
+		if b.Len() > 0 && len(out) < MaxWords {
 			out = append(out, b.String())
 			b.Reset()
 		}
