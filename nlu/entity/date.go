@@ -10,7 +10,7 @@ var weekdays = map[string]time.Weekday{
 	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
 	"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday,
 	"saturday": time.Saturday,
-	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "tues": time.Tuesday,
+	"sun":      time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "tues": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "thur": time.Thursday,
 	"thurs": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
 }
