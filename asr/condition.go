@@ -13,18 +13,16 @@ import (
 type ConditionConfig struct {
 	// OutRate is the rate the model expects, in Hz (16000).
 	OutRate int
-	// TargetDBFS is the speech level the automatic gain aims at, in dB
-	// relative to full scale (frame RMS); 0 disables the gain.
-	TargetDBFS float64
-	// MaxGainDB caps the automatic gain so that line noise before the
-	// speech is not blown up.
-	MaxGainDB float64
 	// FillDBFS is the RMS level of the noise written into the empty band
 	// of upsampled narrowband audio; 0 disables band-fill. Input already at
 	// OutRate is never filled.
 	FillDBFS float64
 	// FillFromHz is the lower edge of the fill noise band, in Hz.
 	FillFromHz float64
+	// FoldDB, when not 0, adds the spectral mirror image of the
+	// narrowband speech (0-4 kHz reflected into 4-8 kHz) at this gain in
+	// dB, a crude bandwidth extension that follows the speech envelope.
+	FoldDB float64
 	// Seed makes the fill noise deterministic.
 	Seed uint64
 }
@@ -33,8 +31,6 @@ type ConditionConfig struct {
 // project's evaluation sets (see BENCHMARKS.md, "Speech recognition").
 var DefaultCondition = ConditionConfig{
 	OutRate:    audio.Rate16k,
-	TargetDBFS: -26,
-	MaxGainDB:  30,
 	FillDBFS:   -60,
 	FillFromHz: 4200,
 	Seed:       1,
@@ -45,21 +41,20 @@ var DefaultCondition = ConditionConfig{
 // for narrowband input, a low noise floor in the band the telephone line
 // removed (the acoustic model never saw an empty 4-8 kHz band in
 // training, and it is the dominant cause of errors on telephone speech).
-// A Conditioner is used by one goroutine.
+// Level normalization is separate (SpeechLevel, Scale): a streaming gain
+// that starts high amplifies the line noise before the first syllable,
+// which measured worse than no gain at all. A Conditioner is used by one
+// goroutine.
 type Conditioner struct {
-	cfg    ConditionConfig
-	in     int
-	rs     *audio.Resampler // nil when in == OutRate
-	fill   bool
-	fillA  float32 // noise amplitude (RMS) in sample units
-	noise  []float32
-	npos   int
-	peak   float64 // running maximum of frame RMS, sample units
-	gain   float64
-	frameN int // samples per level frame at OutRate
-	acc    float64
-	accN   int
-	tmp    []int16
+	cfg   ConditionConfig
+	in    int
+	rs    *audio.Resampler // nil when in == OutRate
+	fill  bool
+	fillA float32 // noise amplitude (RMS) in sample units
+	noise []float32
+	npos  int
+	foldG float64 // linear gain of the mirror image; 0 for none
+	odd   bool    // parity of the next output sample, for the mirror
 }
 
 // NewConditioner returns a Conditioner from rate in (Hz) to cfg.OutRate.
@@ -68,7 +63,7 @@ func NewConditioner(in int, cfg ConditionConfig) (*Conditioner, error) {
 	if in < 4000 || in > 192000 || cfg.OutRate < 8000 {
 		return nil, ErrBadRate
 	}
-	c := &Conditioner{cfg: cfg, in: in, gain: 1}
+	c := &Conditioner{cfg: cfg, in: in}
 	if in != cfg.OutRate {
 		c.rs = audio.NewResampler(in, cfg.OutRate)
 	}
@@ -78,10 +73,9 @@ func NewConditioner(in int, cfg ConditionConfig) (*Conditioner, error) {
 		c.noise = fillNoise(cfg.OutRate, cfg.FillFromHz, cfg.Seed)
 		c.npos = int(cfg.Seed % uint64(len(c.noise)))
 	}
-	if cfg.TargetDBFS != 0 {
-		c.gain = math.Pow(10, cfg.MaxGainDB/20)
+	if cfg.FoldDB != 0 && in < cfg.OutRate {
+		c.foldG = math.Pow(10, cfg.FoldDB/20)
 	}
-	c.frameN = cfg.OutRate / 50
 	return c, nil
 }
 
@@ -108,33 +102,21 @@ func (c *Conditioner) Flush(out []int16) []int16 {
 	return out
 }
 
-// Gain is the linear gain currently applied.
-func (c *Conditioner) Gain() float64 { return c.gain }
-
-// finish applies gain and band-fill in place.
+// finish adds the band-fill noise in place.
 func (c *Conditioner) finish(s []int16) {
-	target := 0.0
-	if c.cfg.TargetDBFS != 0 {
-		target = 32768 * math.Pow(10, c.cfg.TargetDBFS/20)
+	if !c.fill && c.foldG == 0 {
+		return
 	}
 	for i, v := range s {
 		x := float64(v)
-		if target > 0 {
-			// The gain follows the loudest 20 ms frame so far: it only
-			// falls, so speech is never pumped up after a loud onset.
-			c.acc += x * x
-			c.accN++
-			if c.accN == c.frameN {
-				rms := math.Sqrt(c.acc / float64(c.accN))
-				c.acc, c.accN = 0, 0
-				if rms > c.peak {
-					c.peak = rms
-					if g := target / rms; g < c.gain {
-						c.gain = g
-					}
-				}
+		if c.foldG != 0 {
+			// Multiplying by (-1)^n at 16 kHz maps f to 8 kHz - f.
+			if c.odd {
+				x -= c.foldG * float64(v)
+			} else {
+				x += c.foldG * float64(v)
 			}
-			x *= c.gain
+			c.odd = !c.odd
 		}
 		if c.fill {
 			x += float64(c.noise[c.npos] * c.fillA)
@@ -144,6 +126,44 @@ func (c *Conditioner) finish(s []int16) {
 			}
 		}
 		s[i] = clamp16(x)
+	}
+}
+
+// SpeechLevel is the level of the speech in s, in dBFS: the RMS over the
+// 20 ms frames (at rate Hz) within 30 dB of the loudest frame, so leading
+// and trailing line noise do not count. It returns -120 for silence.
+func SpeechLevel(s []int16, rate int) float64 {
+	n := max(1, rate/50)
+	var energies []float64
+	top := 0.0
+	for i := 0; i+n <= len(s); i += n {
+		var e float64
+		for _, v := range s[i : i+n] {
+			e += float64(v) * float64(v)
+		}
+		e /= float64(n)
+		energies = append(energies, e)
+		top = max(top, e)
+	}
+	var sum float64
+	var k int
+	for _, e := range energies {
+		if e >= top/1000 {
+			sum += e
+			k++
+		}
+	}
+	if k == 0 || sum == 0 {
+		return -120
+	}
+	return 10 * math.Log10(sum/float64(k)/(32768*32768))
+}
+
+// Scale multiplies s in place by gainDB decibels, saturating.
+func Scale(s []int16, gainDB float64) {
+	g := math.Pow(10, gainDB/20)
+	for i, v := range s {
+		s[i] = clamp16(float64(v) * g)
 	}
 }
 

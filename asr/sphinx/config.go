@@ -46,6 +46,16 @@ type Config struct {
 	// Args are extra decoder arguments as flag/value pairs
 	// ("-wip", "1e-4"); they override the tuned defaults.
 	Args []string
+	// Batch buffers each utterance and decodes it whole when it ends, so
+	// cepstral mean normalization sees the whole utterance (more accurate
+	// on short answers) at the cost of decoding after the endpoint and
+	// no partial results.
+	Batch bool
+	// TargetDBFS is the speech level a batch-decoded utterance is scaled
+	// to before conditioning (0 leaves the level alone); MaxGainDB caps the
+	// gain.
+	TargetDBFS float64
+	MaxGainDB  float64
 	// NBest caps the alternatives returned with a final result.
 	NBest int
 }
@@ -59,6 +69,7 @@ func DefaultConfig() Config {
 		PhraseMode: PhrasesLM,
 		LM:         DefaultLM,
 		NBest:      4,
+		MaxGainDB:  30,
 	}
 }
 

@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"unsafe"
 )
@@ -173,11 +172,18 @@ func (d *decoder) start() error {
 	return nil
 }
 
-func (d *decoder) process(s []int16) error {
+// process decodes s; full says s is the whole utterance, which lets the
+// decoder normalize cepstra over the utterance (batch CMN) instead of
+// tracking a running mean.
+func (d *decoder) process(s []int16, full bool) error {
 	if len(s) == 0 {
 		return nil
 	}
-	if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&s[0])), C.size_t(len(s)), 0, 0) < 0 {
+	fu := C.int(0)
+	if full {
+		fu = 1
+	}
+	if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&s[0])), C.size_t(len(s)), 0, fu) < 0 {
 		return errors.New("sphinx: process failed")
 	}
 	return nil
@@ -235,21 +241,4 @@ func (d *decoder) nbest(n int) (hyps []string, scores []int) {
 // logBase is the natural log of the decoder's logmath base.
 func (d *decoder) lnBase() float64 {
 	return float64(C.logmath_log_to_ln(C.ps_get_logmath(d.ps), 1))
-}
-
-// cleanHyp drops filler tokens (<sil>, [noise], ++garbage++) and
-// alternative-pronunciation markers ("word(2)").
-func cleanHyp(h string) string {
-	f := strings.Fields(h)
-	out := f[:0]
-	for _, w := range f {
-		if strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") || strings.HasPrefix(w, "+") {
-			continue
-		}
-		if i := strings.IndexByte(w, '('); i > 0 {
-			w = w[:i]
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, " ")
 }

@@ -253,3 +253,20 @@ func uniq(s []string) []string {
 	}
 	return out
 }
+
+// cleanHyp drops filler tokens (<sil>, [noise], ++garbage++) and
+// alternative-pronunciation markers ("word(2)").
+func cleanHyp(h string) string {
+	f := strings.Fields(h)
+	out := f[:0]
+	for _, w := range f {
+		if strings.HasPrefix(w, "<") || strings.HasPrefix(w, "[") || strings.HasPrefix(w, "+") {
+			continue
+		}
+		if i := strings.IndexByte(w, '('); i > 0 {
+			w = w[:i]
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}

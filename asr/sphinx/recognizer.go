@@ -193,7 +193,7 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 		r.release(d)
 		return nil, err
 	}
-	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest}, nil
+	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: r.cfg.Batch, rate: rate}, nil
 }
 
 // stream is one utterance on a pooled decoder.
@@ -201,6 +201,9 @@ type stream struct {
 	r     *Recognizer
 	cond  *asr.Conditioner
 	nbest int
+	batch bool // buffer the utterance and decode it whole in Finish
+	rate  int
+	raw   []int16 // batch mode: the utterance as written
 
 	mu   sync.Mutex
 	d    *decoder // nil once released
@@ -214,14 +217,18 @@ func (s *stream) Write(samples []int16) error {
 	if s.d == nil {
 		return asr.ErrClosed
 	}
+	if s.batch {
+		s.raw = append(s.raw, samples...)
+		return nil
+	}
 	s.buf = s.cond.Process(s.buf[:0], samples)
-	return s.d.process(s.buf)
+	return s.d.process(s.buf, false)
 }
 
 func (s *stream) Partial() (asr.Result, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.d == nil {
+	if s.d == nil || s.batch {
 		return asr.Result{}, false
 	}
 	h := s.d.hyp()
@@ -243,8 +250,19 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		return asr.Result{}, err
 	}
 	d := s.d
-	s.buf = s.cond.Flush(s.buf[:0])
-	err := d.process(s.buf)
+	var err error
+	if s.batch {
+		if t := s.r.cfg.TargetDBFS; t != 0 && len(s.raw) > 0 {
+			lvl := asr.SpeechLevel(s.raw, s.rate)
+			asr.Scale(s.raw, min(s.r.cfg.MaxGainDB, max(-30, t-lvl)))
+		}
+		s.buf = s.cond.Process(s.buf[:0], s.raw)
+		s.buf = s.cond.Flush(s.buf)
+		err = d.process(s.buf, true)
+	} else {
+		s.buf = s.cond.Flush(s.buf[:0])
+		err = d.process(s.buf, false)
+	}
 	if eerr := d.end(); err == nil {
 		err = eerr
 	}

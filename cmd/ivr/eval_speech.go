@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openivr/ivr/asr"
+	_ "github.com/openivr/ivr/asr/openai" // registers the "openai" engine
 	"github.com/openivr/ivr/asr/sphinx"
 	"github.com/openivr/ivr/nlu"
 	"github.com/openivr/ivr/speech"
@@ -39,9 +40,11 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	// Embedded engine tuning (for dev-set experiments; defaults are tuned).
 	def := sphinx.DefaultConfig()
 	fill := fs.Float64("fill-dbfs", def.Condition.FillDBFS, "sphinx: band-fill noise level, dBFS (0 disables)")
-	target := fs.Float64("target-dbfs", def.Condition.TargetDBFS, "sphinx: automatic gain target, dBFS (0 disables)")
+	target := fs.Float64("target-dbfs", def.TargetDBFS, "sphinx: batch mode: speech level the utterance is scaled to, dBFS (0 disables)")
+	fold := fs.Float64("fold-db", def.Condition.FoldDB, "sphinx: gain of the mirrored narrowband image in 4-8 kHz, dB (0 disables)")
 	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
 	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
+	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -71,10 +74,12 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	case sphinx.Name:
 		cfg := def
 		cfg.Condition.FillDBFS = *fill
-		cfg.Condition.TargetDBFS = *target
+		cfg.TargetDBFS = *target
+		cfg.Condition.FoldDB = *fold
 		cfg.PhraseMode = *phraseMode
 		cfg.LM.UniformWeight = *uniform
 		cfg.Args = strings.Fields(*extra)
+		cfg.Batch = *batch
 		r, err := sphinx.New(cfg)
 		if err != nil {
 			fmt.Fprintln(stderr, "eval speech:", err)
