@@ -201,6 +201,10 @@ func (s *session) finish() {
 	}
 	t := s.e.now().UTC()
 	s.rec.EndedAt = &t
+	if m, ok := s.call.(interface{ MediaStats() models.MediaStats }); ok && s.rec.AnsweredAt != nil {
+		st := m.MediaStats()
+		s.rec.Media = &st
+	}
 	s.save()
 	s.log.Info("call ended", "reason", s.rec.EndReason, "path", s.rec.Path, "digits", s.rec.Digits)
 }

@@ -46,8 +46,10 @@ type CallRecord struct {
 	Transfer   *Transfer  `json:"transfer,omitempty"`
 	// EscapeNode is the node where the caller used the escape hatch, if they did.
 	EscapeNode string            `json:"escape_node,omitempty"`
-	Vars       map[string]string `json:"vars,omitempty"`   // collected data
-	Events     []Event           `json:"events,omitempty"` // what happened, in order
+	Vars       map[string]string `json:"vars,omitempty"` // collected data
+	// Media summarises the audio of the call (nil when there was none).
+	Media  *MediaStats `json:"media,omitempty"`
+	Events []Event     `json:"events,omitempty"` // what happened, in order
 }
 
 // Event is one step of a call's story, for transcripts and analytics.
@@ -56,4 +58,18 @@ type Event struct {
 	Kind string    `json:"kind"` // "node", "prompt", "dtmf", "no_input", "no_match", "escape", "transfer", ...
 	Node string    `json:"node,omitempty"`
 	Text string    `json:"text,omitempty"`
+}
+
+// MediaStats describe a call's audio, to spot one-way audio and bad lines.
+type MediaStats struct {
+	Codec      string `json:"codec"`
+	PacketsIn  uint64 `json:"packets_in"`
+	PacketsOut uint64 `json:"packets_out"`
+	Lost       uint64 `json:"lost"`    // gaps concealed by the jitter buffer
+	Late       uint64 `json:"late"`    // late or duplicate packets dropped
+	Foreign    uint64 `json:"foreign"` // packets from other sources, ignored
+	Malformed  uint64 `json:"malformed"`
+	// InPeakDBFS is the loudest 20 ms of the caller's audio (RMS, dBFS);
+	// -96 means silence throughout.
+	InPeakDBFS float64 `json:"in_peak_dbfs"`
 }

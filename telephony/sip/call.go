@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/dtmf"
+	"github.com/openivr/ivr/models"
 	"github.com/openivr/ivr/telephony/rtp"
 	"github.com/openivr/ivr/telephony/sdp"
 )
@@ -79,6 +81,8 @@ type Call struct {
 
 	digits   chan dtmf.Digit
 	dropped  atomic.Uint64
+	inPeak   atomic.Uint64 // loudest inbound frame: mean square of samples
+	acked    atomic.Bool   // the ACK for our 200 OK arrived
 	receiver *dtmf.Receiver
 	done     chan struct{}
 	endOnce  sync.Once
@@ -241,6 +245,9 @@ func (c *Call) Answer(ctx context.Context) error {
 		c.end(EndCancel)
 		return ErrCancelled
 	case <-c.done:
+		if c.Cause() == EndCancel {
+			return ErrCancelled
+		}
 		return ErrEnded
 	default:
 	}
@@ -283,6 +290,11 @@ func (c *Call) Answer(ctx context.Context) error {
 	c.mu.Unlock()
 	err = c.dtx.WriteResponse(res)
 	c.settle()
+	if err != nil && c.acked.Load() {
+		// The ACK came and then (fast) a BYE: sipgo saw the dialog end
+		// before it saw it confirmed. The call was answered.
+		err = nil
+	}
 	if err != nil {
 		select {
 		case <-c.dtx.Context().Done():
@@ -306,13 +318,7 @@ func (c *Call) AnsweredAt() time.Time {
 	return c.answered
 }
 
-func (c *Call) contact() gosip.Header {
-	ch := c.srv.contacts[c.transport]
-	if ch.Address.Host == "" {
-		ch = c.srv.contacts["udp"]
-	}
-	return &ch
-}
+func (c *Call) contact() gosip.Header { return c.srv.contact(c.transport) }
 
 // startMediaLocked opens the RTP session for the negotiated codec.
 func (c *Call) startMediaLocked() {
@@ -327,6 +333,7 @@ func (c *Call) startMediaLocked() {
 		MediaTimeout: c.srv.cfg.MediaTimeout,
 		OnFrame: func(pcm []int16) {
 			recv.WritePCM(pcm)
+			c.notePeak(pcm)
 			c.mu.Lock()
 			sink := c.sink
 			c.mu.Unlock()
@@ -350,6 +357,36 @@ func (c *Call) startMediaLocked() {
 		Logger: c.log,
 	})
 	c.session.Start()
+}
+
+func (c *Call) notePeak(pcm []int16) {
+	if len(pcm) == 0 {
+		return
+	}
+	var sum uint64
+	for _, v := range pcm {
+		sum += uint64(int64(v) * int64(v))
+	}
+	ms := sum / uint64(len(pcm))
+	for {
+		old := c.inPeak.Load()
+		if ms <= old || c.inPeak.CompareAndSwap(old, ms) {
+			return
+		}
+	}
+}
+
+// MediaStats summarises the call's audio for its record.
+func (c *Call) MediaStats() models.MediaStats {
+	st := c.Stats()
+	peak := -96.0
+	if ms := c.inPeak.Load(); ms > 0 {
+		peak = math.Max(-96, 10*math.Log10(float64(ms)/(32768.0*32768.0)))
+	}
+	return models.MediaStats{
+		Codec: c.Codec(), PacketsIn: st.PacketsIn, PacketsOut: st.PacketsOut, Lost: st.Lost,
+		Late: st.Late, Foreign: st.Foreign, Malformed: st.Malformed, InPeakDBFS: math.Round(peak*10) / 10,
+	}
 }
 
 // emitDigit runs on media or SIP goroutines: it must not block.
@@ -425,6 +462,7 @@ func (c *Call) readAck(req *gosip.Request, tx gosip.ServerTransaction) {
 	if err := c.dtx.ReadAck(req, tx); err != nil {
 		c.log.Debug("ack", "err", err)
 	}
+	c.acked.Store(true)
 	c.mu.Lock()
 	if c.lastAcked != nil {
 		close(c.lastAcked)

@@ -124,6 +124,8 @@ func watchCancel(dtx *sipgo.DialogServerSession, c *Call) func() bool {
 }
 
 func (s *Server) contact(transport string) *gosip.ContactHeader {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ch, ok := s.contacts[transport]
 	if !ok {
 		ch = s.contacts["udp"]

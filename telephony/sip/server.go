@@ -79,6 +79,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call // by dialog ID, guarded by mu
+	addrs []Listener       // bound addresses, guarded by mu
 	wg    sync.WaitGroup   // running handlers
 	ready chan struct{}    // closed when every listener is bound
 	base  context.Context  // parent of call contexts
@@ -201,6 +202,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 				return fmt.Errorf("sip: listen udp %s: %w", l.Addr, err)
 			}
 			s.log.Info("sip listening", "transport", "udp", "addr", pc.LocalAddr().String())
+			s.bound("udp", pc.LocalAddr().String())
 			bound.Add(1)
 			go func() {
 				bound.Done()
@@ -213,6 +215,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 				return fmt.Errorf("sip: listen tcp %s: %w", l.Addr, err)
 			}
 			s.log.Info("sip listening", "transport", "tcp", "addr", ln.Addr().String())
+			s.bound("tcp", ln.Addr().String())
 			bound.Add(1)
 			go func() { bound.Done(); errc <- s.srv.ServeTCP(ln) }()
 		case "tls":
@@ -227,6 +230,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 				return fmt.Errorf("sip: listen tls %s: %w", l.Addr, err)
 			}
 			s.log.Info("sip listening", "transport", "tls", "addr", ln.Addr().String())
+			s.bound("tls", ln.Addr().String())
 			bound.Add(1)
 			go func() { bound.Done(); errc <- s.srv.ServeTLS(ln) }()
 		}
@@ -241,6 +245,27 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}
 	s.shutdown()
 	return err
+}
+
+func (s *Server) bound(network, addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addrs = append(s.addrs, Listener{Network: network, Addr: addr})
+	// With port 0 in the config, Contact must carry the real port.
+	if c, ok := s.contacts[network]; ok && c.Address.Port == 0 {
+		if _, p, err := net.SplitHostPort(addr); err == nil {
+			c.Address.Port, _ = strconv.Atoi(p)
+			s.contacts[network] = c
+		}
+	}
+}
+
+// Addrs lists the bound listeners (after Ready), with real ports when the
+// config asked for port 0.
+func (s *Server) Addrs() []Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Listener(nil), s.addrs...)
 }
 
 // Ready is closed once every listener is bound.
