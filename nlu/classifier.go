@@ -28,7 +28,17 @@ type Options struct {
 	C float64
 	// Workers bounds training parallelism. 0 means GOMAXPROCS.
 	Workers int
+	// CalibrationFolds is the number of cross-validation folds used to fit
+	// the temperature (and, with OutOfScope examples, the threshold) on
+	// held-out predictions of the training data. 0 means 3 for up to
+	// 5000 phrases and none above (fit on a validation set with
+	// Calibrate instead); 1 or less with a set Temperature turns it off.
+	CalibrationFolds int
 }
+
+// autoCalibrationMax is the largest training set calibrated by
+// cross-validation unless asked.
+const autoCalibrationMax = 5000
 
 // Defaults for Options.
 const (
@@ -76,7 +86,7 @@ type Classifier struct {
 	threshold  float64
 	maxAlt     int
 	trainTime  time.Duration
-	scratch    sync.Pool
+	scratch    *sync.Pool
 }
 
 // ErrNoIntents is returned by Train when there is nothing to learn.
@@ -135,18 +145,6 @@ func Train(intents []Intent, opts Options) (*Classifier, error) {
 		c.names = append(c.names, OutOfScopeLabel)
 		c.thresholds = append(c.thresholds, 0)
 	}
-	docs := make([][]uint64, len(texts))
-	var toks []string
-	for i, t := range texts {
-		toks = appendTokens(toks[:0], t)
-		docs[i] = defaultSpec.appendFeatures(nil, toks)
-		slices.Sort(docs[i])
-	}
-	c.vocab = buildVocabulary(defaultSpec, docs, defaultGroupWeight)
-	X := make([]sparse, len(docs))
-	for i, d := range docs {
-		X[i] = c.vocab.vectorize(d, sparse{})
-	}
 	p := svmParams{C: opts.C, bias: 1, epochs: 10, tol: 0.1, workers: opts.Workers, seed: 1}
 	if p.C <= 0 {
 		p.C = 1
@@ -154,10 +152,68 @@ func Train(intents []Intent, opts Options) (*Classifier, error) {
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
-	c.model = trainSVM(X, labels, len(c.names), len(c.vocab.idf), p)
-	c.scratch.New = func() any { return c.newScratch() }
+	c.vocab, c.model = fit(texts, labels, len(c.names), p)
+	folds := opts.CalibrationFolds
+	if folds == 0 && len(texts) <= autoCalibrationMax {
+		folds = 3
+	}
+	if folds > 1 && opts.Temperature <= 0 {
+		c.calibrateFolds(texts, labels, folds, p, opts.Threshold <= 0)
+	}
+	c.scratch = &sync.Pool{New: func() any { return c.newScratch() }}
 	c.trainTime = time.Since(start)
 	return c, nil
+}
+
+// fit vectorizes the phrases and trains the linear model.
+func fit(texts []string, labels []int, classes int, p svmParams) (*vocabulary, *linearModel) {
+	docs := make([][]uint64, len(texts))
+	var toks []string
+	for i, t := range texts {
+		toks = appendTokens(toks[:0], t)
+		docs[i] = defaultSpec.appendFeatures(nil, toks)
+		slices.Sort(docs[i])
+	}
+	vocab := buildVocabulary(defaultSpec, docs, defaultGroupWeight)
+	X := make([]sparse, len(docs))
+	for i, d := range docs {
+		X[i] = vocab.vectorize(d, sparse{})
+	}
+	return vocab, trainSVM(X, labels, classes, len(vocab.idf), p)
+}
+
+// calibrateFolds fits the temperature, and the threshold when asked and
+// out-of-scope examples exist, on out-of-fold predictions.
+func (c *Classifier) calibrateFolds(texts []string, labels []int, folds int, p svmParams, threshold bool) {
+	var held []Example
+	var rows []scoredRow
+	for f := range folds {
+		var trT []string
+		var trL []int
+		held = held[:0]
+		for i := range texts {
+			if i%folds == f {
+				name := c.names[labels[i]]
+				held = append(held, Example{Text: texts[i], Intent: name})
+			} else {
+				trT = append(trT, texts[i])
+				trL = append(trL, labels[i])
+			}
+		}
+		if len(held) == 0 || len(trT) == 0 {
+			continue
+		}
+		sub := *c
+		sub.vocab, sub.model = fit(trT, trL, len(c.names), p)
+		rows = append(rows, sub.scoreRows(held)...)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	c.temp = fitTemperature(rows, c.oos)
+	if threshold && c.oos >= 0 {
+		c.threshold = c.bestThreshold(rows, c.softmaxRows(rows))
+	}
 }
 
 // scratch is per-call working memory, pooled so Classify allocates only

@@ -78,23 +78,30 @@ func (c *Classifier) scoreRows(rows []Example) []scoredRow {
 
 // Calibrate fits the softmax temperature to held-out labelled utterances
 // (minimum negative log-likelihood) and then picks the confidence
-// threshold that maximizes the mean of in-scope accuracy and out-of-scope
-// recall on them. Without out-of-scope rows the threshold is left as it
+// threshold that maximizes accuracy on them, out of scope counted as a
+// class. Without out-of-scope rows the threshold is left as it
 // is. It returns the fitted temperature and threshold.
 func (c *Classifier) Calibrate(heldOut []Example) (temperature, threshold float64) {
 	rows := c.scoreRows(heldOut)
 	c.temp = fitTemperature(rows, c.oos)
-	probs := make([][]float64, len(rows))
 	hasOOS := false
-	for i, r := range rows {
-		probs[i] = slices.Clone(r.scores)
-		softmax(probs[i], c.temp)
+	for _, r := range rows {
 		hasOOS = hasOOS || r.oos
 	}
 	if hasOOS {
-		c.threshold = c.bestThreshold(rows, probs)
+		c.threshold = c.bestThreshold(rows, c.softmaxRows(rows))
 	}
 	return c.temp, c.threshold
+}
+
+// softmaxRows returns the rows' probabilities at the current temperature.
+func (c *Classifier) softmaxRows(rows []scoredRow) [][]float64 {
+	probs := make([][]float64, len(rows))
+	for i, r := range rows {
+		probs[i] = slices.Clone(r.scores)
+		softmax(probs[i], c.temp)
+	}
+	return probs
 }
 
 // fitTemperature minimizes the mean negative log-likelihood over log T by
@@ -141,36 +148,64 @@ func fitTemperature(rows []scoredRow, oos int) float64 {
 }
 
 // bestThreshold sweeps the candidate thresholds (every row's best
-// confidence) and keeps the one with the highest mean of in-scope accuracy
-// and out-of-scope recall.
+// confidence) and keeps the one with the highest accuracy over all rows,
+// out of scope counted as a class. Rows whose best intent has its own
+// threshold do not depend on the sweep.
 func (c *Classifier) bestThreshold(rows []scoredRow, probs [][]float64) float64 {
-	cands := []float64{0}
-	for _, p := range probs {
-		b, _ := c.best(p)
-		cands = append(cands, p[b])
+	type cand struct {
+		conf         float64
+		correct, oos bool
 	}
-	sort.Float64s(cands)
-	bestT, bestScore := c.threshold, -1.0
-	for _, t := range cands {
-		var in, inOK, out, outOK int
-		for i, r := range rows {
-			res := c.decideFast(probs[i], t)
-			switch {
-			case r.oos:
-				out++
-				if res < 0 {
-					outOK++
-				}
-			case r.label >= 0:
-				in++
-				if res == r.label {
-					inOK++
-				}
+	var vary []cand
+	var in, out, fixedIn, fixedOut int
+	for i, r := range rows {
+		if !r.oos && r.label < 0 {
+			continue
+		}
+		if r.oos {
+			out++
+		} else {
+			in++
+		}
+		best, oosWins := c.best(probs[i])
+		if oosWins || c.thresholds[best] > 0 {
+			res := c.decideFast(probs[i], 0)
+			if r.oos && res < 0 {
+				fixedOut++
+			} else if !r.oos && res == r.label {
+				fixedIn++
+			}
+			continue
+		}
+		vary = append(vary, cand{conf: probs[i][best], correct: !r.oos && best == r.label, oos: r.oos})
+	}
+	sort.Slice(vary, func(i, j int) bool { return vary[i].conf < vary[j].conf })
+	// At threshold vary[k].conf, rows k.. are accepted and rows ..k-1 rejected.
+	inOK := fixedIn
+	for _, v := range vary {
+		if v.correct {
+			inOK++
+		}
+	}
+	outOK := fixedOut
+	bestT, bestScore := 0.0, -1.0
+	for k := 0; k <= len(vary); k++ {
+		t := 1.0 + 1e-9
+		if k < len(vary) {
+			t = vary[k].conf
+		}
+		if k == 0 || vary[k-1].conf < t {
+			if score := ratio(inOK+outOK, in+out); score > bestScore {
+				bestT, bestScore = t, score
 			}
 		}
-		score := (ratio(inOK, in) + ratio(outOK, out)) / 2
-		if score > bestScore {
-			bestT, bestScore = t, score
+		if k < len(vary) {
+			if vary[k].correct {
+				inOK--
+			}
+			if vary[k].oos {
+				outOK++
+			}
 		}
 	}
 	return bestT
