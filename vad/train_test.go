@@ -3,6 +3,7 @@ package vad
 import (
 	"flag"
 	"fmt"
+	"go/format"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -300,7 +301,11 @@ func TestTrainModel(t *testing.T) {
 	}
 	tr.restore(best)
 	note := fmt.Sprintf("%d x 8 kHz + %d x 16 kHz clips, %d hops, MLP %d-%d-1", 900*85/100, 350*85/100, len(fitEx), numFeatures, hidden)
-	if err := os.WriteFile("model_weights.go", []byte(tr.source(bestAUC, note)), 0o644); err != nil {
+	src, err := format.Source([]byte(tr.source(bestAUC, note)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("model_weights.go", src, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote model_weights.go, validation AUC %.4f", bestAUC)
