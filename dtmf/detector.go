@@ -206,10 +206,10 @@ func (d *Detector) goertzel(x []int16) {
 	for _, v := range x {
 		f := float64(v)
 		e += f * f
-		a1, a2 = f+ka*a1-a2, a1
-		b1, b2 = f+kb*b1-b2, b1
-		c1, c2 = f+kc*c1-c2, c1
-		e1, e2 = f+ke*e1-e2, e1
+		a1, a2 = ka*a1+(f-a2), a1
+		b1, b2 = kb*b1+(f-b2), b1
+		c1, c2 = kc*c1+(f-c2), c1
+		e1, e2 = ke*e1+(f-e2), e1
 	}
 	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
 	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
@@ -218,10 +218,10 @@ func (d *Detector) goertzel(x []int16) {
 	ka, kb, kc, ke = d.coef[4], d.coef[5], d.coef[6], d.coef[7]
 	for _, v := range x {
 		f := float64(v)
-		a1, a2 = f+ka*a1-a2, a1
-		b1, b2 = f+kb*b1-b2, b1
-		c1, c2 = f+kc*c1-c2, c1
-		e1, e2 = f+ke*e1-e2, e1
+		a1, a2 = ka*a1+(f-a2), a1
+		b1, b2 = kb*b1+(f-b2), b1
+		c1, c2 = kc*c1+(f-c2), c1
+		e1, e2 = ke*e1+(f-e2), e1
 	}
 	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
 	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2

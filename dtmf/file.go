@@ -1,7 +1,9 @@
 package dtmf
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/openivr/ivr/audio"
@@ -61,9 +63,23 @@ func DetectClipDigits(c audio.Clip) ([]Digit, error) {
 // DetectFile reads a WAV file (any common rate and depth, mixed to mono)
 // and returns the keys a live call's Receiver finds in it; see DetectClip.
 func DetectFile(path string) (string, error) {
-	c, err := audio.ReadWAVFile(path)
+	c, err := readWAV(path)
 	if err != nil {
 		return "", err
 	}
 	return DetectClip(c)
+}
+
+// readWAV decodes a WAV file from memory: the WAV decoder reads in small
+// pieces, which from an unbuffered file costs a system call each.
+func readWAV(path string) (audio.Clip, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return audio.Clip{}, err
+	}
+	c, err := audio.ReadWAV(bytes.NewReader(b))
+	if err != nil {
+		return audio.Clip{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }

@@ -1,0 +1,85 @@
+package dtmf
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// expectedFromName decodes the py-tonedetect naming (tonedetect/ReadMe.md):
+// 0-9 and A-D are keys, s is '*', p is '#', P and d are pauses, and
+// everything after "--" is a comment.
+func expectedFromName(path string) string {
+	name := strings.TrimSuffix(filepath.Base(path), ".wav")
+	name, _, _ = strings.Cut(name, "--")
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == 's':
+			b.WriteByte('*')
+		case c == 'p':
+			b.WriteByte('#')
+		case c == 'P' || c == 'd':
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isSubsequence reports whether every digit of got appears in want in order.
+func isSubsequence(got, want string) bool {
+	j := 0
+	for i := 0; i < len(got); i++ {
+		for j < len(want) && want[j] != got[i] {
+			j++
+		}
+		if j == len(want) {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func TestLabelledRecordings(t *testing.T) {
+	files, err := filepath.Glob("../../shared/data/dtmf/tonedetect/*/*.wav")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no labelled recordings under ../../shared/data/dtmf/tonedetect (%v)", err)
+	}
+	for _, f := range files {
+		want := expectedFromName(f)
+		got, err := DetectFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if strings.Contains(f, "RadioOverlay") {
+			// Talk radio mixed over the tones at random levels, up to
+			// clipping: a detector that keeps talk-off at zero on speech
+			// and music cannot take every digit here. It must not invent
+			// or reorder digits.
+			if !isSubsequence(got, want) {
+				t.Errorf("%s: got %q, not a subsequence of %q", f, got, want)
+			}
+			t.Logf("%s: %d of %d digits (%q)", filepath.Base(f), len(got), len(want), got)
+			continue
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", f, got, want)
+		}
+	}
+}
+
+func TestExpectedFromName(t *testing.T) {
+	for name, want := range map[string]string{
+		"x/0123456789PpsPABCD.wav":       "0123456789#*ABCD",
+		"x/AAAABBBB.wav":                 "AAAABBBB",
+		"x/0123456789psABCD--min7db.wav": "0123456789#*ABCD",
+		"x/12d3.wav":                     "123",
+	} {
+		if got := expectedFromName(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
