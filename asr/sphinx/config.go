@@ -39,6 +39,10 @@ type Config struct {
 	Decoders int
 	// Condition prepares audio for the 16 kHz model.
 	Condition asr.ConditionConfig
+	// GrammarFoldDB replaces Condition.FoldDB for closed grammars (digits,
+	// yes/no, exact phrases), where the mirrored band measured better;
+	// the phrase LM measured better without it.
+	GrammarFoldDB float64
 	// PhraseMode is PhrasesLM (default) or PhrasesGrammar.
 	PhraseMode string
 	// LM shapes the phrase language model.

@@ -171,7 +171,11 @@ func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
 // Input at 8 kHz is upsampled and band-filled; 16 kHz input goes straight
 // to the model.
 func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.Stream, error) {
-	cond, err := asr.NewConditioner(rate, r.cfg.Condition)
+	cc := r.cfg.Condition
+	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
+		cc.FoldDB = r.cfg.GrammarFoldDB
+	}
+	cond, err := asr.NewConditioner(rate, cc)
 	if err != nil {
 		return nil, fmt.Errorf("sphinx: %w: %d Hz", err, rate)
 	}

@@ -42,6 +42,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	fill := fs.Float64("fill-dbfs", def.Condition.FillDBFS, "sphinx: band-fill noise level, dBFS (0 disables)")
 	target := fs.Float64("target-dbfs", def.TargetDBFS, "sphinx: batch mode: speech level the utterance is scaled to, dBFS (0 disables)")
 	fold := fs.Float64("fold-db", def.Condition.FoldDB, "sphinx: gain of the mirrored narrowband image in 4-8 kHz, dB (0 disables)")
+	gfold := fs.Float64("grammar-fold-db", def.GrammarFoldDB, "sphinx: fold gain for closed grammars, dB (0 disables)")
 	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
 	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
@@ -76,6 +77,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.Condition.FillDBFS = *fill
 		cfg.TargetDBFS = *target
 		cfg.Condition.FoldDB = *fold
+		cfg.GrammarFoldDB = *gfold
 		cfg.PhraseMode = *phraseMode
 		cfg.LM.UniformWeight = *uniform
 		cfg.Args = strings.Fields(*extra)

@@ -1,0 +1,226 @@
+//go:build cgo
+
+package sphinx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/audio"
+)
+
+const digitsDir = "/usr/share/asterisk/sounds/en/digits"
+
+func newTestRecognizer(t testing.TB, mod func(*Config)) *Recognizer {
+	t.Helper()
+	cfg := DefaultConfig()
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatalf("%v (apt-get install libpocketsphinx-dev pocketsphinx-en-us)", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func loadDigit(t testing.TB, d int) audio.Clip {
+	t.Helper()
+	c, err := audio.ReadWAVFile(fmt.Sprintf("%s/%d.wav", digitsDir, d))
+	if err != nil {
+		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
+	}
+	return c
+}
+
+func decode(t testing.TB, r asr.Recognizer, c audio.Clip, h asr.Hints) asr.Result {
+	t.Helper()
+	st, err := r.NewStream(context.Background(), c.Rate, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := c.Rate / 50
+	for off := 0; off < len(c.Samples); off += n {
+		if err := st.Write(c.Samples[off:min(off+n, len(c.Samples))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := st.Finish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestHumanDigits decodes the ten human 8 kHz recordings of Debian's
+// asterisk-core-sounds-en-wav with the digits grammar. It is a smoke
+// test of the whole engine (conditioning, grammar, decoding), not the
+// evaluation: see BENCHMARKS.md for the measured accuracy on larger sets.
+func TestHumanDigits(t *testing.T) {
+	r := newTestRecognizer(t, nil)
+	ok := 0
+	for d := 0; d < 10; d++ {
+		res := decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarDigits})
+		if !res.Final {
+			t.Errorf("digit %d: result not final", d)
+		}
+		if res.Text == asr.DigitWords[d] {
+			ok++
+		} else {
+			t.Logf("digit %d heard as %q", d, res.Text)
+		}
+	}
+	if ok < 7 {
+		t.Errorf("%d/10 digits right, want at least 7", ok)
+	}
+}
+
+func TestPhraseHintsSteerRecognition(t *testing.T) {
+	r := newTestRecognizer(t, nil)
+	// "nine" said by a human; hints that only allow yes/no must not
+	// produce a digit, and the digits grammar must.
+	c := loadDigit(t, 9)
+	if res := decode(t, r, c, asr.Hints{Grammar: asr.GrammarYesNo}); res.Text == "nine" {
+		t.Errorf("yes/no grammar produced %q", res.Text)
+	}
+	if res := decode(t, r, c, asr.Hints{Phrases: []string{"nine", "check my balance", "lost card"}}); res.Text != "nine" {
+		t.Errorf("phrase LM heard %q, want nine", res.Text)
+	}
+}
+
+// TestConcurrentStreamsMatchSequential decodes the same clips on several
+// goroutines at once (one pooled decoder each) and wants the results of
+// one-at-a-time decoding: decoders share nothing mutable.
+func TestConcurrentStreamsMatchSequential(t *testing.T) {
+	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 3 })
+	h := asr.Hints{Grammar: asr.GrammarDigits}
+	want := make([]string, 6)
+	clips := make([]audio.Clip, 6)
+	for i := range clips {
+		clips[i] = loadDigit(t, i)
+		want[i] = decode(t, r, clips[i], h).Text
+	}
+	var wg sync.WaitGroup
+	got := make([]string, len(clips))
+	for i := range clips {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = decode(t, r, clips[i], h).Text
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("clip %d: concurrent %q, sequential %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestPoolWaitsAndHonoursContext(t *testing.T) {
+	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 1 })
+	h := asr.Hints{Grammar: asr.GrammarYesNo}
+	st, err := r.NewStream(context.Background(), 8000, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.NewStream(ctx, 8000, h); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second stream with the only decoder busy: %v", err)
+	}
+	// Closing an unfinished stream returns its decoder.
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := r.NewStream(context.Background(), 8000, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st2.Close(); err != nil || st2.Close() != nil {
+		t.Error("Close twice should succeed")
+	}
+	if err := st2.Write([]int16{1}); !errors.Is(err, asr.ErrClosed) {
+		t.Errorf("Write after Close: %v", err)
+	}
+	if _, err := st2.Finish(context.Background()); !errors.Is(err, asr.ErrClosed) {
+		t.Errorf("Finish after Close: %v", err)
+	}
+}
+
+func TestNewStreamRejectsBadInput(t *testing.T) {
+	r := newTestRecognizer(t, nil)
+	if _, err := r.NewStream(context.Background(), 0, asr.Hints{Grammar: asr.GrammarDigits}); !errors.Is(err, asr.ErrBadRate) {
+		t.Errorf("rate 0: %v", err)
+	}
+	if _, err := r.NewStream(context.Background(), 8000, asr.Hints{}); err == nil {
+		t.Error("no hints: want an error")
+	}
+	if _, err := r.NewStream(context.Background(), 8000, asr.Hints{Phrases: []string{"qqqzx vvvzt"}}); err == nil {
+		t.Error("only unknown words: want an error")
+	}
+	// The decoder must have gone back to the pool after each failure.
+	res := decode(t, r, loadDigit(t, 1), asr.Hints{Grammar: asr.GrammarDigits})
+	if !res.Final {
+		t.Error("decoder unusable after failed streams")
+	}
+}
+
+func TestSilenceAndGarbageDoNotCrash(t *testing.T) {
+	r := newTestRecognizer(t, nil)
+	for name, c := range map[string]audio.Clip{
+		"empty":   {Rate: 8000},
+		"silence": {Rate: 8000, Samples: make([]int16, 8000)},
+		"clipped": {Rate: 16000, Samples: func() []int16 {
+			s := make([]int16, 16000)
+			for i := range s {
+				s[i] = int16(32767 * (1 - 2*(i/7%2)))
+			}
+			return s
+		}()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := decode(t, r, c, asr.Hints{Grammar: asr.GrammarDigits})
+			if !res.Final {
+				t.Errorf("%+v", res)
+			}
+		})
+	}
+}
+
+func TestRegisteredAndAvailable(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(DefaultModelDir); err != nil {
+		t.Fatalf("%v (apt-get install pocketsphinx-en-us)", err)
+	}
+	r, err := asr.Open(Name, asr.Options{Decoders: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.(asr.Closer).Close()
+}
+
+// BenchmarkDecodeDigit measures one stream (open, 20 ms writes, finish)
+// on a human digit; the custom metric rtf is CPU-bound wall seconds per
+// audio second on an idle core.
+func BenchmarkDecodeDigit(b *testing.B) {
+	r := newTestRecognizer(b, nil)
+	c := loadDigit(b, 7)
+	h := asr.Hints{Grammar: asr.GrammarDigits}
+	b.ReportAllocs()
+	t0 := time.Now()
+	for b.Loop() {
+		decode(b, r, c, h)
+	}
+	b.ReportMetric(time.Since(t0).Seconds()/float64(b.N)/c.Duration().Seconds(), "rtf")
+}

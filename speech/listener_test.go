@@ -1,0 +1,290 @@
+package speech
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	asropenai "github.com/openivr/ivr/asr/openai"
+	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/nlu"
+	"github.com/openivr/ivr/vad"
+)
+
+// transcriber is an in-test server speaking the OpenAI transcription API:
+// it answers every request with text and records the audio it received.
+type transcriber struct {
+	*httptest.Server
+	mu     sync.Mutex
+	clips  []audio.Clip
+	text   string
+	status int
+	delay  time.Duration
+}
+
+func newTranscriber(t *testing.T, text string) *transcriber {
+	tr := &transcriber{text: text, status: http.StatusOK}
+	tr.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		data, _ := io.ReadAll(f)
+		clip, err := audio.ReadWAV(strings.NewReader(string(data)))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		tr.mu.Lock()
+		tr.clips = append(tr.clips, clip)
+		status, text, delay := tr.status, tr.text, tr.delay
+		tr.mu.Unlock()
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		if status != http.StatusOK {
+			http.Error(w, `{"error":{"message":"down"}}`, status)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"text": text})
+	}))
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+func (tr *transcriber) recognizer(t *testing.T) asr.Recognizer {
+	r, err := asropenai.New(asropenai.Config{BaseURL: tr.URL + "/v1", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// utterance is a human recording (Debian asterisk-core-sounds-en-wav,
+// 8 kHz) between lead and trail seconds of silence.
+func utterance(t *testing.T, lead, trail float64) (audio.Clip, time.Duration) {
+	t.Helper()
+	c, err := audio.ReadWAVFile("/usr/share/asterisk/sounds/en/one-moment-please.wav")
+	if err != nil {
+		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
+	}
+	s := make([]int16, int(lead*8000))
+	s = append(s, c.Samples...)
+	s = append(s, make([]int16, int(trail*8000))...)
+	return audio.Clip{Rate: 8000, Samples: s}, c.Duration()
+}
+
+func feed(t *testing.T, l *Listener, c audio.Clip) {
+	t.Helper()
+	for off := 0; off < len(c.Samples); off += 160 {
+		if err := l.WriteFrame(audio.Frame{Rate: c.Rate, Samples: c.Samples[off:min(off+160, len(c.Samples))]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func next(t *testing.T, l *Listener) Event {
+	t.Helper()
+	select {
+	case e := <-l.Events():
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+	return Event{}
+}
+
+func TestListenerHearsATurn(t *testing.T) {
+	tr := newTranscriber(t, "Check my balance.")
+	clf, err := nlu.Train([]nlu.Intent{
+		{Name: "check_balance", Examples: []string{"check my balance", "what is my balance"}},
+		{Name: "lost_card", Examples: []string{"I lost my card", "my card was stolen"}},
+	}, nlu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000, Classifier: clf, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	clip, speechDur := utterance(t, 1.0, 1.0)
+	feed(t, l, clip)
+	e := next(t, l)
+	if e.Type != SpeechStarted || e.At < 800*time.Millisecond || e.At > 1300*time.Millisecond {
+		t.Fatalf("first event %v at %v, want speech-started near 1 s", e.Type, e.At)
+	}
+	e = next(t, l)
+	if e.Type != Final || e.Result.Text != "check my balance" || e.Intent == nil || e.Intent.Intent != "check_balance" {
+		t.Fatalf("got %+v, want final check_balance", e)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.clips) != 1 {
+		t.Fatalf("server got %d requests", len(tr.clips))
+	}
+	// The recognizer must get the whole utterance, onset included: at
+	// least the speech plus most of the pre-roll.
+	if got := tr.clips[0].Duration(); got < speechDur+200*time.Millisecond {
+		t.Errorf("recognizer got %v of audio for %v of speech", got, speechDur)
+	}
+}
+
+func TestListenerNoInput(t *testing.T) {
+	tr := newTranscriber(t, "unused")
+	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000, Endpoint: vad.EndpointConfig{NoInputTimeout: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	feed(t, l, audio.Clip{Rate: 8000, Samples: make([]int16, 8000*3/2)})
+	if e := next(t, l); e.Type != NoInput || e.At < 900*time.Millisecond || e.At > 1100*time.Millisecond {
+		t.Fatalf("got %v at %v, want no-input at 1 s", e.Type, e.At)
+	}
+}
+
+func TestListenerReportsRecognizerFailure(t *testing.T) {
+	tr := newTranscriber(t, "x")
+	tr.status = http.StatusServiceUnavailable
+	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	clip, _ := utterance(t, 0.5, 1.0)
+	feed(t, l, clip)
+	if e := next(t, l); e.Type != SpeechStarted {
+		t.Fatalf("got %v", e.Type)
+	}
+	if e := next(t, l); e.Type != Error || e.Err == nil {
+		t.Fatalf("got %+v, want an error event", e)
+	}
+}
+
+// TestWriteFrameNeverBlocks feeds audio while the recognizer hangs: the
+// media goroutine must keep going and Close must not hang.
+func TestWriteFrameNeverBlocks(t *testing.T) {
+	tr := newTranscriber(t, "slow")
+	tr.delay = time.Hour
+	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000, Events: 1, Queue: 8, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip, _ := utterance(t, 0.3, 0.8)
+	t0 := time.Now()
+	for i := 0; i < 5; i++ {
+		feed(t, l, clip)
+	}
+	// A blocked WriteFrame would wait for the hour-long server; anything
+	// slower than real time would fall behind a live call.
+	if d := time.Since(t0); d > 5*clip.Duration() {
+		t.Errorf("feeding %v of audio took %v", 5*clip.Duration(), d)
+	}
+	done := make(chan struct{})
+	go func() { l.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung")
+	}
+	if err := l.WriteFrame(audio.Frame{Rate: 8000, Samples: make([]int16, 160)}); err != ErrClosed {
+		t.Errorf("WriteFrame after Close: %v", err)
+	}
+}
+
+func TestWriteFrameRejectsWrongRate(t *testing.T) {
+	tr := newTranscriber(t, "x")
+	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.WriteFrame(audio.Frame{Rate: 16000, Samples: make([]int16, 320)}); err == nil {
+		t.Error("want an error for a 16 kHz frame")
+	}
+	if _, err := New(context.Background(), tr.recognizer(t), Config{Rate: 11025}); err == nil {
+		t.Error("want an error for 11025 Hz")
+	}
+}
+
+func TestRingKeepsTheLatestSamples(t *testing.T) {
+	l := &Listener{ring: make([]int16, 5)}
+	l.remember([]int16{1, 2, 3})
+	if got := l.since(0, 3); len(got) != 3 || got[0] != 1 || got[2] != 3 {
+		t.Fatalf("since = %v", got)
+	}
+	l.remember([]int16{4, 5, 6, 7})
+	if got := l.since(0, 7); len(got) != 5 || got[0] != 3 || got[4] != 7 {
+		t.Fatalf("after wrap since = %v", got)
+	}
+	if got := l.since(5, 7); len(got) != 2 || got[0] != 6 || got[1] != 7 {
+		t.Fatalf("since(5,7) = %v", got)
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	tr := newTranscriber(t, "check my balance")
+	clf, err := nlu.Train([]nlu.Intent{
+		{Name: "check_balance", Examples: []string{"check my balance", "what is my balance"}},
+		{Name: "lost_card", Examples: []string{"I lost my card", "my card was stolen"}},
+	}, nlu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	clip, _ := utterance(t, 0.5, 1.0)
+	if err := audio.WriteWAVFile(filepath.Join(dir, "a.wav"), clip); err != nil {
+		t.Fatal(err)
+	}
+	csv := "file,intent,text\na.wav,check_balance,check my balance\na.wav,lost_card,I lost my card\n"
+	if err := os.WriteFile(filepath.Join(dir, "labels.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	items, err := ReadLabels(filepath.Join(dir, "labels.csv"))
+	if err != nil || len(items) != 2 || items[1].Text != "I lost my card" {
+		t.Fatalf("ReadLabels: %v %+v", err, items)
+	}
+	var results []EvalResult
+	rep, err := Evaluate(context.Background(), tr.recognizer(t), Config{Classifier: clf}, items, func(r EvalResult) { results = append(results, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.N != 2 || rep.IntentAccuracy != 0.5 || len(results) != 2 || !results[0].Correct || results[1].Correct {
+		t.Fatalf("report %+v results %+v", rep, results)
+	}
+	// "check my balance" heard for "i lost my card": three word errors
+	// in four words; the first item has none in three.
+	if want := 3.0 / 7.0; rep.WER < want-1e-9 || rep.WER > want+1e-9 {
+		t.Errorf("WER %.3f, want %.3f", rep.WER, want)
+	}
+	if rep.LatencyP50MS < rep.EndpointMS || rep.RTF <= 0 || rep.AudioSeconds < 2 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestReadLabelsErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"empty.csv": "file,intent\n", "short.csv": "a.wav\n"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := ReadLabels(p); err == nil {
+			t.Errorf("%s: want an error", name)
+		}
+	}
+	if _, err := ReadLabels(filepath.Join(dir, "missing.csv")); err == nil {
+		t.Error("missing file: want an error")
+	}
+}
