@@ -31,7 +31,7 @@ type Options struct {
 	// CalibrationFolds is the number of cross-validation folds used to fit
 	// the temperature (and, with OutOfScope examples, the threshold) on
 	// held-out predictions of the training data. 0 means 3 for up to
-	// 5000 phrases and none above (fit on a validation set with
+	// 5000 phrases (none below 40) (fit on a validation set with
 	// Calibrate instead); 1 or less with a set Temperature turns it off.
 	CalibrationFolds int
 }
@@ -39,6 +39,11 @@ type Options struct {
 // autoCalibrationMax is the largest training set calibrated by
 // cross-validation unless asked.
 const autoCalibrationMax = 5000
+
+// autoCalibrationMin is the smallest training set calibrated by
+// cross-validation unless asked: below it the held-out predictions are
+// too few to fit a temperature.
+const autoCalibrationMin = 40
 
 // Defaults for Options.
 const (
@@ -154,7 +159,7 @@ func Train(intents []Intent, opts Options) (*Classifier, error) {
 	}
 	c.vocab, c.model = fit(texts, labels, len(c.names), p)
 	folds := opts.CalibrationFolds
-	if folds == 0 && len(texts) <= autoCalibrationMax {
+	if folds == 0 && len(texts) >= autoCalibrationMin && len(texts) <= autoCalibrationMax {
 		folds = 3
 	}
 	if folds > 1 && opts.Temperature <= 0 {
@@ -284,7 +289,12 @@ func (c *Classifier) Classify(text string) Result {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
 	c.probabilities(text, s)
-	return c.decide(s.scores, c.threshold)
+	r := c.decide(s.scores, c.threshold)
+	if len(s.vec.idx) == 0 {
+		// Not one known word or letter sequence: nothing to go on.
+		r.Intent, r.OutOfScope = "", true
+	}
+	return r
 }
 
 // decide turns class probabilities into a Result at a threshold.

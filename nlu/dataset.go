@@ -36,10 +36,10 @@ func ReadCSV(r io.Reader) ([]Example, error) {
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != 2 {
 			return nil, fmt.Errorf("line %d: want 2 fields (text,intent), got %d", line, len(rec))
 		}

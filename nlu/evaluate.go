@@ -129,7 +129,7 @@ func fitTemperature(rows []scoredRow, oos int) float64 {
 		}
 		return sum / float64(n)
 	}
-	lo, hi := math.Log(0.005), math.Log(5.0)
+	lo, hi := math.Log(0.02), math.Log(5.0)
 	g := (math.Sqrt(5) - 1) / 2
 	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
 	fa, fb := nll(math.Exp(a)), nll(math.Exp(b))
