@@ -30,11 +30,12 @@ type evalVADResult struct {
 // epStats describes what the endpointer made of the probabilities.
 type epStats struct {
 	// Utterances is the number of labelled speech segments of at least
-	// MinSpeech; Detected those that produced SpeechStart while they lasted.
+	// MinSpeech; Detected those during which the endpointer was in speech
+	// (a segment that follows a short pause continues the turn before it).
 	Utterances int `json:"utterances"`
 	Detected   int `json:"detected"`
 	// OnsetMedianMs and OnsetP90Ms are the delays from labelled onset to
-	// SpeechStart.
+	// SpeechStart, over segments in which a turn started.
 	OnsetMedianMs float64 `json:"onset_median_ms"`
 	OnsetP90Ms    float64 `json:"onset_p90_ms"`
 	// FalseStarts counts SpeechStart events with no labelled speech in the
@@ -140,7 +141,7 @@ func runEvalVAD(args []string, stdout, stderr io.Writer) int {
 		}
 		e := out.Endpoint
 		fmt.Fprintf(stdout, "cost: %.1f us per 20 ms frame, %.3f allocations per frame\n", res.NsPerHop/1000, out.AllocsPerFrame)
-		fmt.Fprintf(stdout, "endpointer (min speech %d ms, trailing silence %d ms): %d of %d utterances started, onset delay median %.0f ms, p90 %.0f ms; %d false starts (%.2f per minute of non-speech); speech end median %.0f ms after labelled end\n",
+		fmt.Fprintf(stdout, "endpointer (min speech %d ms, trailing silence %d ms): %d of %d speech segments heard, onset delay median %.0f ms, p90 %.0f ms; %d false starts (%.2f per minute of non-speech); speech end median %.0f ms after labelled end\n",
 			e.MinSpeechMs, e.TrailingSilenceMs, e.Detected, e.Utterances, e.OnsetMedianMs, e.OnsetP90Ms, e.FalseStarts, e.FalseStartsPerMin, e.SpeechEndAfterEndMs)
 	}
 	finite(&out.AllocsPerFrame, &out.AUC, &out.Precision, &out.Recall, &out.F1, &out.FPR, &out.Endpoint.OnsetMedianMs,
@@ -166,6 +167,7 @@ func endpointStats(set []vadeval.Item, probs [][]float32, cfg vad.EndpointConfig
 	for i, it := range set {
 		e := vad.NewEndpointer(cfg)
 		var starts, stops []int
+		inSpeech := make([]bool, len(probs[i]))
 		for h, p := range probs[i] {
 			switch e.Push(p) {
 			case vad.SpeechStart:
@@ -173,6 +175,7 @@ func endpointStats(set []vadeval.Item, probs [][]float32, cfg vad.EndpointConfig
 			case vad.SpeechEnd:
 				stops = append(stops, h)
 			}
+			inSpeech[h] = e.InSpeech()
 			if !it.Speech[h] {
 				nonSpeech++
 			}
@@ -183,9 +186,14 @@ func endpointStats(set []vadeval.Item, probs [][]float32, cfg vad.EndpointConfig
 				continue
 			}
 			st.Utterances++
+			for h := s[0]; h < s[1]; h++ {
+				if inSpeech[h] {
+					st.Detected++
+					break
+				}
+			}
 			for _, h := range starts {
 				if h >= s[0] && h < s[1] {
-					st.Detected++
 					delays = append(delays, float64((h-s[0]+1)*vadeval.HopMs))
 					break
 				}
