@@ -15,23 +15,28 @@ import (
 // about 35 ms (Q.24 forbids accepting tones of 23 ms or less, so no
 // in-band receiver can be much faster).
 //
-// De-duplication across sources: a press reported by one source pairs with
-// the oldest earlier press of the same key from a different source within
-// the dedup window (default 500 ms), and is then dropped; an in-band tone
-// is also dropped while an RFC 4733 event for the same key is down. So an
+// De-duplication across sources: each report carries an estimate of its
+// key-down time (report time less the duration so far). A report pairs with
+// the oldest emitted press of the same key, from a different source, whose
+// key-down is within the dedup window (150 ms between RFC 4733 and in-band,
+// 1 s when SIP INFO is involved), and is then dropped; an in-band tone is
+// also dropped while an RFC 4733 event for the same key is down. So an
 // endpoint that sends both tones and events yields one digit per press,
 // and the in-band detector still covers presses whose events were lost.
+// The limit: when events are lost for one of two presses of the same key
+// less than the window apart, the two presses can merge into one.
 //
 // All methods are safe for concurrent use. emit is called synchronously,
 // from the goroutine that delivered the press and with the receiver's lock
 // held, so it must not block and must not call the Receiver; a
 // non-blocking channel send is the intended use.
 type Receiver struct {
-	emit      func(Digit)
-	now       func() time.Time
-	window    time.Duration
-	eventRate int
-	params    Params
+	emit       func(Digit)
+	now        func() time.Time
+	window     time.Duration // pairing of RFC 4733 and in-band reports
+	infoWindow time.Duration // pairing involving SIP INFO, which takes the slower signalling path
+	eventRate  int
+	params     Params
 
 	pcmMu sync.Mutex // guards det and dets; taken before mu
 	det   *Detector  // nil when the PCM rate is not supported
@@ -47,8 +52,8 @@ type Receiver struct {
 // press is one emitted key press and the sources that reported it.
 type press struct {
 	key     byte
-	at      time.Time
-	sources uint8 // bit 1<<Source
+	down    time.Time // estimated key-down: report time less the duration so far
+	sources uint8     // bit 1<<Source
 }
 
 // ReceiverStats counts what a Receiver saw, for call records and logs.
@@ -71,8 +76,9 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithDedupWindow sets how far apart two sources' reports of one press may
-// be (default 500 ms).
+// WithDedupWindow sets how far apart the key-down times that an RFC 4733
+// event and an in-band tone report may be for them to count as one press
+// (default 150 ms; SIP INFO pairs within 1 s).
 func WithDedupWindow(d time.Duration) Option {
 	return func(r *Receiver) {
 		if d > 0 {
@@ -102,11 +108,12 @@ func WithParams(p Params) Option {
 // and WritePCM ignores its input; InBand reports which.
 func NewReceiver(rate int, emit func(Digit), opts ...Option) *Receiver {
 	r := &Receiver{
-		emit:      emit,
-		now:       time.Now,
-		window:    500 * time.Millisecond,
-		eventRate: 8000,
-		params:    DefaultParams(),
+		emit:       emit,
+		now:        time.Now,
+		window:     150 * time.Millisecond,
+		infoWindow: time.Second,
+		eventRate:  8000,
+		params:     DefaultParams(),
 	}
 	for _, o := range opts {
 		o(r)
@@ -172,6 +179,11 @@ func (r *Receiver) WriteRFC4733(ts uint32, marker bool, payload []byte) error {
 	}
 	now := r.now()
 	start := ts
+	if len(evs) > maxEventsPerPacket {
+		// More than any sender packs (§2.5.1.5); the tracker's memory of
+		// earlier events is sized for this many.
+		evs = evs[:maxEventsPerPacket]
+	}
 	for _, ev := range evs {
 		// Events packed in one packet follow each other (§2.5.1.5).
 		if r.events.observe(start, ev, now) == trackNew {
@@ -184,6 +196,9 @@ func (r *Receiver) WriteRFC4733(ts uint32, marker bool, payload []byte) error {
 	}
 	return nil
 }
+
+// maxEventsPerPacket bounds the event blocks used from one packet.
+const maxEventsPerPacket = 8
 
 // WriteSIPInfo feeds the Content-Type and body of a SIP INFO request. The
 // error (wrapping ErrContentType or ErrBody) tells the SIP layer to answer
@@ -217,20 +232,26 @@ func (r *Receiver) accept(key byte, src Source, dur time.Duration) {
 // already emitted.
 func (r *Receiver) acceptLocked(key byte, src Source, dur time.Duration, now time.Time) {
 	bit := uint8(1) << src
-	if src == InBand {
-		if k, ok := r.events.activeKey(now, time.Second); ok && k == key {
-			r.stats.Duplicates++
-			return
-		}
+	// Pair with the oldest press of this key from other sources whose
+	// key-down was within the window of this one's.
+	down := now.Add(-dur)
+	if src == SIPInfo {
+		down = now // INFO is sent at key-down; its Duration is the whole press
 	}
-	// Pair with the oldest press of this key, from other sources, in the window.
 	best := -1
 	for i := range r.presses {
 		p := &r.presses[i]
-		if p.key != key || p.sources&bit != 0 || now.Sub(p.at) > r.window || now.Sub(p.at) < -r.window {
+		if p.key != key || p.sources&bit != 0 {
 			continue
 		}
-		if best < 0 || p.at.Before(r.presses[best].at) {
+		w := r.window
+		if src == SIPInfo || p.sources&(1<<SIPInfo) != 0 {
+			w = r.infoWindow
+		}
+		if d := down.Sub(p.down); d > w || d < -w {
+			continue
+		}
+		if best < 0 || p.down.Before(r.presses[best].down) {
 			best = i
 		}
 	}
@@ -239,7 +260,15 @@ func (r *Receiver) acceptLocked(key byte, src Source, dur time.Duration, now tim
 		r.stats.Duplicates++
 		return
 	}
-	r.presses[r.next] = press{key: key, at: now, sources: bit}
+	// A tone that returns during a long RFC 4733 press (after a drop-out,
+	// or beyond the window) belongs to that press.
+	if src == InBand {
+		if k, ok := r.events.activeKey(now, time.Second); ok && k == key {
+			r.stats.Duplicates++
+			return
+		}
+	}
+	r.presses[r.next] = press{key: key, down: down, sources: bit}
 	r.next = (r.next + 1) % len(r.presses)
 	r.stats.Emitted++
 	r.emit(Digit{Key: key, Source: src, Duration: dur, At: now})

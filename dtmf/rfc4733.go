@@ -181,7 +181,7 @@ type eventTracker struct {
 	dur      uint32 // largest duration seen in the current segment
 	ended    bool
 	lastSeen time.Time
-	recent   [8]uint32 // start timestamps of earlier events, newest at recentN-1 mod 8
+	recent   [16]uint32 // start timestamps of earlier events, ring
 	recentN  int
 	stale    uint32 // how far back (timestamp units) a packet counts as late, not new
 }
