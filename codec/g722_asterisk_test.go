@@ -77,6 +77,7 @@ func correlation(a, b []float64, lag int) float64 {
 	cov := sab/n - sa/n*sb/n
 	return cov / math.Sqrt((saa/n-sa/n*sa/n)*(sbb/n-sb/n*sb/n))
 }
+
 // fitSNR scales b (shifted by lag) to best match a by least squares and
 // returns the ratio of a's power to the residual's, in dB.
 func fitSNR(a, b []int16, lag int) float64 {
