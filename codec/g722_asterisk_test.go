@@ -77,25 +77,3 @@ func correlation(a, b []float64, lag int) float64 {
 	cov := sab/n - sa/n*sb/n
 	return cov / math.Sqrt((saa/n-sa/n*sa/n)*(sbb/n-sb/n*sb/n))
 }
-
-// fitSNR scales b (shifted by lag) to best match a by least squares and
-// returns the ratio of a's power to the residual's, in dB.
-func fitSNR(a, b []int16, lag int) float64 {
-	var ab, bb, aa float64
-	for i := range a {
-		j := i + lag
-		if j < 0 || j >= len(b) {
-			continue
-		}
-		x, y := float64(a[i]), float64(b[j])
-		ab += x * y
-		bb += y * y
-		aa += x * x
-	}
-	if bb == 0 {
-		return math.Inf(-1)
-	}
-	g := ab / bb
-	res := aa - 2*g*ab + g*g*bb
-	return 10 * math.Log10(aa/math.Max(res, 1e-9))
-}
