@@ -1,5 +1,7 @@
 package codec
 
+import "sync"
+
 // G.722 (ITU-T Recommendation G.722, 7 kHz audio coding within 64 kbit/s),
 // mode 1: 64 kbit/s, 16 kHz PCM in and out, one octet per two samples.
 //
@@ -22,11 +24,14 @@ package codec
 
 // G722 is an ITU-T G.722 codec at 64 kbit/s. It keeps ADPCM state, so one
 // value serves one stream: make it with NewG722 (or ForStream on the value
-// Lookup returns). Encode and Decode share no state and may run concurrently
-// with each other, but each must be called from one goroutine at a time.
+// Lookup returns). Its methods are safe for concurrent use (the encoder and
+// the decoder each hold a lock, uncontended in a stream's send and receive
+// goroutines), but two streams sharing one value would mix their state.
 type G722 struct {
-	enc g722Encoder
-	dec g722Decoder
+	encMu sync.Mutex
+	enc   g722Encoder
+	decMu sync.Mutex
+	dec   g722Decoder
 }
 
 // NewG722 returns a G.722 codec in its initial state.
@@ -55,21 +60,29 @@ func (*G722) Fresh() Codec { return NewG722() }
 // Reset returns encoder and decoder to their initial state (G.722 section
 // 5.2.2: the reset state), as at the start of a stream.
 func (g *G722) Reset() {
+	g.encMu.Lock()
 	g.enc = g722Encoder{}
-	g.dec = g722Decoder{}
 	g.enc.low.det, g.enc.high.det = 32, 8
+	g.encMu.Unlock()
+	g.decMu.Lock()
+	g.dec = g722Decoder{}
 	g.dec.low.det, g.dec.high.det = 32, 8
+	g.decMu.Unlock()
 }
 
 // Encode appends one octet per two samples of 16 kHz pcm to dst. An odd
 // final sample is kept and coded with the next call's first sample.
 func (g *G722) Encode(dst []byte, pcm []int16) []byte {
+	g.encMu.Lock()
+	defer g.encMu.Unlock()
 	return g.enc.encode(dst, pcm)
 }
 
 // Decode appends two 16 kHz samples per octet of payload to dst. Every
 // octet is a valid code word, so no input is rejected.
 func (g *G722) Decode(dst []int16, payload []byte) []int16 {
+	g.decMu.Lock()
+	defer g.decMu.Unlock()
 	return g.dec.decode(dst, payload)
 }
 

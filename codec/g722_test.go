@@ -231,3 +231,30 @@ func BenchmarkG722Decode(b *testing.B) {
 		dst = g.Decode(dst[:0], code[k*160:(k+1)*160])
 	}
 }
+
+// TestG722EncodeDecodeConcurrently runs a stream's two directions at once,
+// as an RTP session's send and receive goroutines do (run with -race).
+func TestG722EncodeDecodeConcurrently(t *testing.T) {
+	g := NewG722()
+	pcm := readS16(t, "testdata/g722/input.s16")[:3200]
+	code := readBytes(t, "testdata/g722/spandsp.g722")[:1600]
+	done := make(chan []byte)
+	go func() {
+		var out []byte
+		for i := 0; i < len(pcm); i += 320 {
+			out = g.Encode(out, pcm[i:i+320])
+		}
+		done <- out
+	}()
+	var dec []int16
+	for i := 0; i < len(code); i += 160 {
+		dec = g.Decode(dec, code[i:i+160])
+	}
+	enc := <-done
+	if string(enc) != string(NewG722().Encode(nil, pcm)) {
+		t.Fatal("concurrent decoding disturbed encoding")
+	}
+	if fmt.Sprint(dec) != fmt.Sprint(NewG722().Decode(nil, code)) {
+		t.Fatal("concurrent encoding disturbed decoding")
+	}
+}
