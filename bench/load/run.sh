@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Call-path load benchmark: N concurrent SIPp calls through the demo menu
+# with audio both ways, against `ivr serve` on loopback.
+#
+#   bench/load/run.sh [-n 500] [-rate 50] [-hold 30] [-keys 4@5s,3@15s]
+#                     [-sip-port 15060] [-http-port 18080] [-out DIR]
+#                     [-perf SECONDS] [-no-build]
+#
+# It builds the server (/tmp/ivr-bench) and the bench tools, starts the
+# server with its own data dir, opens N RTP ports in bench/rtpsink (the
+# callers' phones: 20 ms PCMU back to the IVR, RFC 4733 keys, kernel
+# receive timestamps), makes N calls with SIPp (bench/load/caller.xml) at
+# -rate calls/s up to N at once, each held -hold seconds, samples CPU and
+# RSS with bench/procmon, then prints a summary (stderr) and one JSON line
+# (stdout, also DIR/report.json) from bench/loadreport. -perf S records a
+# CPU profile of the server (perf record -g) for S seconds once all calls
+# are up. The exit code is 0 when the run passed (no failed call, p99 of
+# the IVR's packet interval within 20 +/- 2 ms), 1 otherwise.
+set -euo pipefail
+
+N=500 RATE=50 HOLD=30 KEYS=4@5s,3@15s SIP_PORT=15060 HTTP_PORT=18080 OUT="" PERF=0 BUILD=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-n) N=$2; shift 2 ;;
+	-rate) RATE=$2; shift 2 ;;
+	-hold) HOLD=$2; shift 2 ;;
+	-keys) KEYS=$2; shift 2 ;;
+	-sip-port) SIP_PORT=$2; shift 2 ;;
+	-http-port) HTTP_PORT=$2; shift 2 ;;
+	-out) OUT=$2; shift 2 ;;
+	-perf) PERF=$2; shift 2 ;;
+	-no-build) BUILD=0; shift ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-/tmp/ivr-load-$N-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT/bin"
+OUT=$(cd "$OUT" && pwd)
+IVR=/tmp/ivr-bench
+log() { echo "run.sh: $(date +%T) $*" >&2; }
+
+for port in "$SIP_PORT" "$HTTP_PORT"; do
+	if ss -Hlnut "sport = :$port" | grep -q .; then
+		echo "run.sh: port $port is in use; pick another with -sip-port/-http-port" >&2
+		exit 2
+	fi
+done
+
+if [ "$BUILD" = 1 ]; then
+	log "building the server and the bench tools"
+	(cd "$ROOT" && go build -o "$IVR" ./cmd/ivr)
+fi
+(cd "$ROOT" && go build -o "$OUT/bin/" ./bench/rtpsink ./bench/procmon ./bench/loadreport)
+
+# Every process this script starts, so the trap ends exactly those.
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# Each call needs an RTP socket in the server and in rtpsink.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
+	echo "run.sh: open files limit $(ulimit -n) is too low for $N calls" >&2
+	exit 2
+fi
+
+cat /proc/loadavg >"$OUT/loadavg.before"
+log "starting the server (sip 127.0.0.1:$SIP_PORT), output in $OUT"
+"$IVR" serve --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+	--data-dir "$OUT/data" 2>"$OUT/server.log" &
+SERVER=$!
+PIDS+=("$SERVER")
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "run.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
+
+log "opening $N RTP ports"
+"$OUT/bin/rtpsink" -calls "$N" -keys "$KEYS" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
+	>/dev/null 2>"$OUT/sink.log" &
+SINK=$!
+PIDS+=("$SINK")
+for _ in $(seq 100); do [ -f "$OUT/ports.csv" ] && break; sleep 0.1; done
+[ -f "$OUT/ports.csv" ] || { echo "run.sh: rtpsink did not start; see $OUT/sink.log" >&2; exit 1; }
+
+RAMP=$(( (N + RATE - 1) / RATE ))
+log "calling: $N calls at $RATE/s (ramp ${RAMP}s), hold ${HOLD}s"
+cd "$OUT"
+sipp -sf "$ROOT/bench/load/caller.xml" -inf "$OUT/ports.csv" -s ivr "127.0.0.1:$SIP_PORT" \
+	-i 127.0.0.1 -r "$RATE" -rp 1000 -l "$N" -m "$N" -d "$((HOLD * 1000))" \
+	-nostdin -trace_stat -stf "$OUT/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_logs -trace_err \
+	-timeout "$((RAMP + HOLD + 60))" -timeout_error >"$OUT/sipp.out" 2>&1 &
+SIPP=$!
+PIDS+=("$SIPP")
+"$OUT/bin/procmon" -interval 1s -json "$OUT/procmon.json" -csv "$OUT/timeline.csv" \
+	server="$SERVER" sink="$SINK" sipp="$SIPP" >/dev/null 2>"$OUT/procmon.log" &
+PROCMON=$!
+PIDS+=("$PROCMON")
+
+if [ "$PERF" -gt 0 ]; then
+	(sleep "$((RAMP + 2))" && perf record -F 499 -g -p "$SERVER" -o "$OUT/perf.data" -- sleep "$PERF" \
+		>"$OUT/perf.log" 2>&1) &
+	PIDS+=("$!")
+fi
+
+SIPP_RC=0
+wait "$SIPP" || SIPP_RC=$?
+log "sipp exited with $SIPP_RC"
+sleep 2 # let rtpsink see the last calls' media stop (its -idle is 1 s)
+kill -TERM "$SINK" "$PROCMON"
+wait "$SINK" "$PROCMON" || true
+kill -TERM "$SERVER"
+wait "$SERVER" || true
+"$IVR" calls --data-dir "$OUT/data" --json >"$OUT/calls.json"
+
+if [ "$PERF" -gt 0 ] && [ -f "$OUT/perf.data" ]; then
+	perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^$' | head -60 >"$OUT/perf.txt" || true
+	log "CPU profile: $OUT/perf.txt (perf report -i $OUT/perf.data)"
+fi
+
+"$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "$KEYS" \
+	-sipp-rc "$SIPP_RC" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
+grep -q '"pass":true' "$OUT/report.json"
