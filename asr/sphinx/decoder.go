@@ -21,6 +21,15 @@ static double ivr_posterior(ps_decoder_t *ps) {
 	return logmath_exp(ps_get_logmath(ps), p);
 }
 
+// ivr_swap_float sets a float decoder argument and returns the old value;
+// searches read their arguments when they are created.
+static double ivr_swap_float(ps_decoder_t *ps, const char *name, double v) {
+	cmd_ln_t *c = ps_get_config(ps);
+	double old = cmd_ln_float_r(c, name);
+	cmd_ln_set_float_r(c, name, v);
+	return old;
+}
+
 static void ivr_quiet(void) {
 	err_set_logfp(NULL);
 }
@@ -127,7 +136,16 @@ func (d *decoder) use(s search) error {
 		switch s.kind {
 		case kindJSGF:
 			ct := C.CString(s.text)
+			var old C.double
+			wip := C.CString("-wip")
+			if s.wip > 0 {
+				old = C.ivr_swap_float(d.ps, wip, C.double(s.wip))
+			}
 			rc := C.ps_set_jsgf_string(d.ps, cn, ct)
+			if s.wip > 0 {
+				C.ivr_swap_float(d.ps, wip, old)
+			}
+			C.free(unsafe.Pointer(wip))
 			C.free(unsafe.Pointer(ct))
 			if rc < 0 {
 				return fmt.Errorf("sphinx: grammar rejected")

@@ -25,6 +25,7 @@ type search struct {
 	kind  string
 	text  string   // JSGF source or ARPA text
 	words []string // vocabulary, for dictionary checks
+	wip   float64  // word insertion penalty for a grammar; 0 keeps the decoder's
 }
 
 // digitWords are what callers say for digits, with "oh" for zero.

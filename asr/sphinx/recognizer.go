@@ -151,6 +151,8 @@ func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
 	var err error
 	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
 		s, err = compileGrammar(h, d.known)
+		s.wip = r.cfg.GrammarWIP
+		s.name += fmt.Sprintf("-w%g", s.wip)
 	} else {
 		s, err = compileLM(h, r.cfg.LM, d.known)
 	}
@@ -172,8 +174,10 @@ func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
 // to the model.
 func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.Stream, error) {
 	cc := r.cfg.Condition
+	batch := r.cfg.Batch
 	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
 		cc.FoldDB = r.cfg.GrammarFoldDB
+		batch = batch || r.cfg.BatchGrammars
 	}
 	cond, err := asr.NewConditioner(rate, cc)
 	if err != nil {
@@ -197,7 +201,7 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 		r.release(d)
 		return nil, err
 	}
-	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: r.cfg.Batch, rate: rate}, nil
+	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: batch, rate: rate}, nil
 }
 
 // stream is one utterance on a pooled decoder.

@@ -43,9 +43,12 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	target := fs.Float64("target-dbfs", def.TargetDBFS, "sphinx: batch mode: speech level the utterance is scaled to, dBFS (0 disables)")
 	fold := fs.Float64("fold-db", def.Condition.FoldDB, "sphinx: gain of the mirrored narrowband image in 4-8 kHz, dB (0 disables)")
 	gfold := fs.Float64("grammar-fold-db", def.GrammarFoldDB, "sphinx: fold gain for closed grammars, dB (0 disables)")
+	nbest := fs.Int("nbest", def.NBest, "sphinx: alternatives returned with a final result")
 	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
 	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
+	batchG := fs.Bool("batch-grammars", def.BatchGrammars, "sphinx: decode closed grammars whole at their end")
+	gwip := fs.Float64("grammar-wip", def.GrammarWIP, "sphinx: word insertion penalty of closed grammars (0: decoder default)")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -78,10 +81,13 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.TargetDBFS = *target
 		cfg.Condition.FoldDB = *fold
 		cfg.GrammarFoldDB = *gfold
+		cfg.NBest = *nbest
 		cfg.PhraseMode = *phraseMode
 		cfg.LM.UniformWeight = *uniform
 		cfg.Args = strings.Fields(*extra)
 		cfg.Batch = *batch
+		cfg.BatchGrammars = *batchG
+		cfg.GrammarWIP = *gwip
 		r, err := sphinx.New(cfg)
 		if err != nil {
 			fmt.Fprintln(stderr, "eval speech:", err)
