@@ -59,7 +59,7 @@ func louder(s []int16, gain float64) []int16 {
 
 func TestTalkOff(t *testing.T) {
 	gains := []float64{1, 4}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		gains = gains[:1]
 	}
 	for _, set := range talkOffSets {
