@@ -16,9 +16,10 @@ var (
 const layout = "123A456B789C*0#D"
 
 // Params are the acceptance thresholds of the in-band detector. The
-// defaults (DefaultParams) meet ITU-T Q.24 (§4 of its Table: ±1.5 %
-// accepted, ±3.5 % rejected; 40 ms accepted, 23 ms rejected; 40 ms pauses;
-// 8 dB normal and 4 dB reverse twist; 35 dB dynamic range; 15 dB S/N), and
+// defaults (DefaultParams) meet the ITU-T Q.24 receiver requirements as
+// the Mitel CM7291 tests apply them (±1.5 % accepted, ±3.5 % rejected;
+// 40 ms accepted, 23 ms rejected; 40 ms pauses; 8 dB normal and 4 dB
+// reverse twist; 35 dB dynamic range; 15 dB S/N; see q24_test.go), and
 // are tuned for talk-off on real speech and music. The names follow the
 // checks of the spandsp and Asterisk receivers where they match.
 type Params struct {
