@@ -58,6 +58,7 @@ type Call struct {
 	dialogID  string
 	inbound   bool
 	dtx       *sipgo.DialogServerSession // inbound calls
+	tx        gosip.ServerTransaction    // the INVITE's, inbound calls
 	dcs       *sipgo.DialogClientSession // outbound calls
 	invite    *gosip.Request
 	transport string
@@ -228,7 +229,11 @@ func (c *Call) Reject(code int, reason string) error {
 	if !c.inbound {
 		return errors.New("sip: reject on an outbound call")
 	}
-	err := c.dtx.Respond(code, reason, nil, c.serverHeader())
+	// Answer on the transaction directly: the dialog layer would wait up
+	// to 32 s for the ACK, which the transaction layer absorbs anyway.
+	res := gosip.NewResponseFromRequest(c.dtx.InviteRequest, code, reason, nil)
+	res.AppendHeader(c.serverHeader())
+	err := c.tx.Respond(res)
 	c.end(EndFailed)
 	c.settle()
 	return err

@@ -58,15 +58,22 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		offer, neg = m, n
 	}
 
+	if req.Contact() == nil {
+		// RFC 2543 callers may omit Contact (RFC 4475 section 3.4.1): the
+		// From URI is where they take requests.
+		if f := req.From(); f != nil {
+			req.AppendHeader(&gosip.ContactHeader{Address: f.Address})
+		}
+	}
 	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(transportOf(req))}
 	dtx, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		s.log.Info("INVITE refused", "call_id", callID(req), "err", err)
-		respond(tx, req, 400, "Bad Request")
+		respond(tx, req, 400, "Bad Request - "+err.Error())
 		return
 	}
 	c := &Call{
-		srv: s, dialogID: dtx.ID, inbound: true, dtx: dtx, invite: req, transport: transportOf(req),
+		srv: s, dialogID: dtx.ID, inbound: true, dtx: dtx, tx: tx, invite: req, transport: transportOf(req),
 		id: callID(req), started: time.Now(), offer: offer, neg: neg,
 		digits: make(chan dtmf.Digit, 32), done: make(chan struct{}), settled: make(chan struct{}),
 	}
@@ -94,7 +101,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.handler.HandleCall(s.base, c)
 		if c.AnsweredAt().IsZero() {
 			if c.Cause() == endNone {
-				dtx.Respond(480, "Temporarily Unavailable", nil)
+				c.Reject(480, "Temporarily Unavailable")
 			}
 			c.end(EndFailed)
 			return

@@ -217,7 +217,10 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 			s.log.Info("sip listening", "transport", "tcp", "addr", ln.Addr().String())
 			s.bound("tcp", ln.Addr().String())
 			bound.Add(1)
-			go func() { bound.Done(); errc <- s.srv.ServeTCP(ln) }()
+			go func() {
+				bound.Done()
+				errc <- s.srv.ServeTCP(&validatingListener{Listener: ln, log: s.log, ua: s.cfg.UserAgent})
+			}()
 		case "tls":
 			cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 			if err != nil {
@@ -232,7 +235,10 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 			s.log.Info("sip listening", "transport", "tls", "addr", ln.Addr().String())
 			s.bound("tls", ln.Addr().String())
 			bound.Add(1)
-			go func() { bound.Done(); errc <- s.srv.ServeTLS(ln) }()
+			go func() {
+				bound.Done()
+				errc <- s.srv.ServeTLS(&validatingListener{Listener: ln, log: s.log, ua: s.cfg.UserAgent})
+			}()
 		}
 	}
 	bound.Wait()
@@ -321,6 +327,7 @@ func (s *Server) guard(h func(req *gosip.Request, tx gosip.ServerTransaction)) f
 
 func respond(tx gosip.ServerTransaction, req *gosip.Request, code int, reason string, hdrs ...gosip.Header) {
 	res := gosip.NewResponseFromRequest(req, code, reason, nil)
+	res.SipVersion = "SIP/2.0" // even to a SIP/7.0 request (RFC 4475 3.1.2.16)
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}

@@ -2,8 +2,13 @@ package sip
 
 import (
 	"bytes"
+	"errors"
+	"hash/fnv"
+	"io"
 	"log/slog"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -13,6 +18,9 @@ import (
 // (and the cases RFC 4475 tests) to a parsed request. It returns 0 when
 // the request may be processed, else the response to send.
 func checkRequest(req *gosip.Request) (code int, reason string, hdrs []gosip.Header) {
+	if !strings.EqualFold(req.SipVersion, "SIP/2.0") {
+		return 505, "Version Not Supported", nil // section 8.2.2 (RFC 4475 3.1.2.16)
+	}
 	// Mandatory headers (section 8.1.1) and single-valued ones (section 7.3).
 	for _, name := range []string{"Via", "From", "To", "Call-ID", "CSeq"} {
 		if req.GetHeader(name) == nil {
@@ -123,6 +131,15 @@ func knownMethod(m gosip.RequestMethod) bool {
 	return false
 }
 
+// uriScheme matches a Request-URI that starts with a well-formed scheme
+// (RFC 3986 section 3.1), so an unknown one gets 416 rather than 400.
+var uriScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+
+func knownScheme(uri string) bool {
+	scheme, _, _ := strings.Cut(strings.ToLower(uri), ":")
+	return scheme == "sip" || scheme == "sips" || scheme == "tel"
+}
+
 // validatingConn sits under sipgo's UDP transport. Datagrams that do not
 // parse never reach sipgo (which would drop them silently); requests among
 // them get a stateless 400 (or 505 for another SIP version, RFC 3261
@@ -148,9 +165,21 @@ func (v *validatingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if isKeepAlive(data) {
 			continue // RFC 5626 CRLF keep-alives
 		}
-		if _, perr := v.parser.ParseSIP(data); perr == nil {
+		if norm, changed := normalizeHeaders(data); changed && len(norm) <= len(p) {
+			n = copy(p, norm)
+			data = p[:n]
+		}
+		msg, perr := v.parser.ParseSIP(data)
+		if perr == nil {
+			if req, ok := msg.(*gosip.Request); ok && giveRFC3261Branch(req) {
+				// Re-serialise with the new branch for sipgo's transaction layer.
+				if out := []byte(req.String()); len(out) <= len(p) {
+					n = copy(p, out)
+				}
+			}
 			return n, addr, nil
-		} else if res := rejectMalformed(data, v.ua); res != nil {
+		}
+		if res := rejectMalformed(data, v.ua, perr); res != nil {
 			v.log.Info("malformed SIP request refused", "from", addr.String(), "err", perr)
 			v.PacketConn.WriteTo(res, addr)
 		} else {
@@ -161,10 +190,130 @@ func (v *validatingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 
 func isKeepAlive(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
+// giveRFC3261Branch gives a request from an RFC 2543 element (whose Via
+// branch lacks the z9hG4bK cookie, or has none) a branch derived from the
+// fields RFC 3261 section 17.2.3 says identify its transaction, so
+// sipgo's branch-keyed transactions can serve it. Retransmissions, and the
+// ACK or CANCEL of the same INVITE, get the same branch.
+func giveRFC3261Branch(req *gosip.Request) bool {
+	via := req.Via()
+	if via == nil {
+		return false
+	}
+	b, _ := via.Params.Get("branch")
+	if strings.HasPrefix(b, "z9hG4bK") {
+		return false
+	}
+	h := fnv.New64a()
+	io.WriteString(h, req.Recipient.String())
+	io.WriteString(h, "\x00"+b+"\x00"+via.Host+"\x00"+strconv.Itoa(via.Port))
+	if c := req.CallID(); c != nil {
+		io.WriteString(h, "\x00"+c.Value())
+	}
+	if c := req.CSeq(); c != nil {
+		io.WriteString(h, "\x00"+strconv.FormatUint(uint64(c.SeqNo), 10))
+	}
+	if f := req.From(); f != nil {
+		io.WriteString(h, "\x00"+f.Params.GetOr("tag", ""))
+	}
+	via.Params.Add("branch", "z9hG4bK-2543-"+strconv.FormatUint(h.Sum64(), 36))
+	// RFC 2543 requests may have no From tag; dialogs need one. Derive
+	// it from the Call-ID so every request of the call gets the same.
+	if f := req.From(); f != nil && f.Params.GetOr("tag", "") == "" {
+		th := fnv.New64a()
+		if c := req.CallID(); c != nil {
+			io.WriteString(th, c.Value())
+		}
+		if f.Params == nil {
+			f.Params = gosip.NewParams()
+		}
+		f.Params.Add("tag", "2543-"+strconv.FormatUint(th.Sum64(), 36))
+	}
+	return true
+}
+
+// normalizeHeaders rewrites the header section of a message into the
+// canonical form RFC 3261 section 7.3.1 says is equivalent: folded lines
+// joined with one space, and the optional whitespace around the ";", "=",
+// "/" and "," separators (SEMI, EQUAL, SLASH, COMMA of section 25.1)
+// removed, outside quoted strings. sipgo's parser does not accept every
+// such form (RFC 4475 section 3.1.1.1). It reports whether anything changed;
+// ordinary messages pass untouched and unallocated.
+func normalizeHeaders(msg []byte) ([]byte, bool) {
+	end := bytes.Index(msg, []byte("\r\n\r\n"))
+	if end < 0 {
+		return msg, false
+	}
+	head := msg[:end]
+	if !bytes.Contains(head, []byte("\r\n ")) && !bytes.Contains(head, []byte("\r\n\t")) &&
+		!bytes.Contains(head, []byte(" =")) && !bytes.Contains(head, []byte("= ")) &&
+		!bytes.Contains(head, []byte(" ;")) && !bytes.Contains(head, []byte(" /")) {
+		return msg, false
+	}
+	out := make([]byte, 0, len(msg))
+	quoted, escaped, lineStart := false, false, true
+	isSep := func(c byte) bool { return c == ';' || c == '=' || c == '/' || c == ',' }
+	for i := 0; i < len(head); i++ {
+		c := head[i]
+		if c == '\r' && i+2 < len(head) && head[i+1] == '\n' && (head[i+2] == ' ' || head[i+2] == '\t') {
+			i += 2 // a folded line: the CRLF is whitespace
+			c = head[i]
+		}
+		if c == '\n' {
+			lineStart, quoted = true, false
+			out = append(out, c)
+			continue
+		}
+		if quoted {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				quoted = false
+			}
+			continue
+		}
+		if c == '"' {
+			quoted = true
+		}
+		if (c == ' ' || c == '\t') && !lineStart {
+			// Collapse a run of whitespace; drop it next to a separator.
+			j := i
+			for j < len(head) && (head[j] == ' ' || head[j] == '\t' ||
+				head[j] == '\r' && j+2 < len(head) && head[j+1] == '\n' && (head[j+2] == ' ' || head[j+2] == '\t')) {
+				if head[j] == '\r' {
+					j += 2
+				}
+				j++
+			}
+			prev := byte(0)
+			if len(out) > 0 {
+				prev = out[len(out)-1]
+			}
+			next := byte(0)
+			if j < len(head) {
+				next = head[j]
+			}
+			if !isSep(prev) && !isSep(next) && next != '\r' && next != 0 {
+				out = append(out, ' ')
+			}
+			i = j - 1
+			continue
+		}
+		lineStart = false
+		out = append(out, c)
+	}
+	out = append(out, msg[end:]...)
+	return out, !bytes.Equal(out, msg)
+}
+
 // rejectMalformed builds a stateless response to an unparseable request,
 // copying the headers needed to match it (section 8.2.6.2). It returns nil
 // for responses and for data that is not recognisably a SIP request.
-func rejectMalformed(data []byte, ua string) []byte {
+func rejectMalformed(data []byte, ua string, perr error) []byte {
 	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
 	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
 	if len(lines) == 0 {
@@ -179,8 +328,11 @@ func rejectMalformed(data []byte, ua string) []byte {
 		return nil
 	}
 	status := "400 Bad Request"
-	if !strings.EqualFold(version, "SIP/2.0") {
+	switch {
+	case !strings.EqualFold(version, "SIP/2.0"):
 		status = "505 Version Not Supported"
+	case perr != nil && strings.Contains(perr.Error(), "uri scheme") && uriScheme.MatchString(start[1]) && !knownScheme(start[1]):
+		status = "416 Unsupported URI Scheme" // section 8.2.2.1
 	}
 	var b strings.Builder
 	b.WriteString("SIP/2.0 " + status + "\r\n")
@@ -204,4 +356,127 @@ func rejectMalformed(data []byte, ua string) []byte {
 	}
 	b.WriteString("Server: " + ua + "\r\nContent-Length: 0\r\n\r\n")
 	return []byte(b.String())
+}
+
+// validatingListener gives TCP and TLS connections the same treatment as
+// validatingConn: each SIP message is framed (RFC 3261 section 18.3:
+// Content-Length is mandatory on streams), normalized, and either passed
+// to sipgo or refused with a response on the connection.
+type validatingListener struct {
+	net.Listener
+	log *slog.Logger
+	ua  string
+}
+
+func (l *validatingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &validatingStream{Conn: c, log: l.log, ua: l.ua, parser: gosip.NewParser()}, nil
+}
+
+// maxMessage bounds a buffered SIP message on a stream.
+const maxMessage = 1 << 16
+
+type validatingStream struct {
+	net.Conn
+	log    *slog.Logger
+	ua     string
+	parser *gosip.Parser
+	in     []byte // bytes read, not yet framed
+	out    []byte // validated bytes for sipgo
+}
+
+var contentLength = regexp.MustCompile(`(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)`)
+
+func (v *validatingStream) Read(p []byte) (int, error) {
+	for len(v.out) == 0 {
+		if msg, ok, err := v.frame(); err != nil {
+			return 0, err
+		} else if ok {
+			v.accept(msg)
+			continue
+		}
+		buf := make([]byte, 4096)
+		n, err := v.Conn.Read(buf)
+		v.in = append(v.in, buf[:n]...)
+		if err != nil {
+			if n == 0 {
+				return 0, err
+			}
+		}
+		if len(v.in) > maxMessage {
+			v.Conn.Write(rejectOrNil(v.in, v.ua, errors.New("message too large")))
+			return 0, errors.New("sip: message too large on stream")
+		}
+	}
+	n := copy(p, v.out)
+	v.out = v.out[n:]
+	return n, nil
+}
+
+// frame takes one whole message (or keep-alive) off the input buffer.
+func (v *validatingStream) frame() ([]byte, bool, error) {
+	// Keep-alive CRLFs (RFC 5626 section 3.5.1) pass straight through.
+	i := 0
+	for i < len(v.in) && (v.in[i] == '\r' || v.in[i] == '\n') {
+		i++
+	}
+	if i > 0 {
+		v.out = append(v.out, v.in[:i]...)
+		v.in = v.in[i:]
+	}
+	end := bytes.Index(v.in, []byte("\r\n\r\n"))
+	if end < 0 {
+		return nil, false, nil
+	}
+	head := v.in[:end]
+	cls := contentLength.FindAllSubmatch(head, -1)
+	length := 0
+	if len(cls) != 1 {
+		// Missing or repeated Content-Length cannot be framed on a
+		// stream (RFC 4475 section 3.3.9): refuse and close.
+		v.Conn.Write(rejectOrNil(v.in, v.ua, errors.New("bad Content-Length")))
+		return nil, false, errors.New("sip: unframeable message on stream")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(cls[0][1])))
+	if err != nil || n < 0 || n > maxMessage {
+		v.Conn.Write(rejectOrNil(v.in, v.ua, errors.New("bad Content-Length")))
+		return nil, false, errors.New("sip: bad Content-Length on stream")
+	}
+	length = n
+	total := end + 4 + length
+	if len(v.in) < total {
+		return nil, false, nil
+	}
+	msg := append([]byte(nil), v.in[:total]...)
+	v.in = v.in[total:]
+	return msg, true, nil
+}
+
+// accept validates one framed message and queues it (or answers it).
+func (v *validatingStream) accept(msg []byte) {
+	if norm, changed := normalizeHeaders(msg); changed {
+		msg = norm
+	}
+	m, perr := v.parser.ParseSIP(msg)
+	if perr != nil {
+		if res := rejectMalformed(msg, v.ua, perr); res != nil {
+			v.log.Info("malformed SIP request refused", "from", v.RemoteAddr().String(), "err", perr)
+			v.Conn.Write(res)
+		}
+		return
+	}
+	if req, ok := m.(*gosip.Request); ok && giveRFC3261Branch(req) {
+		msg = []byte(req.String())
+	}
+	v.out = append(v.out, msg...)
+}
+
+func rejectOrNil(data []byte, ua string, err error) []byte {
+	if res := rejectMalformed(data, ua, err); res != nil {
+		return res
+	}
+	return nil
 }
