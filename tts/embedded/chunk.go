@@ -2,18 +2,19 @@ package embedded
 
 import "strings"
 
-// sentences splits text after sentence ends (. ! ? ; followed by a space)
-// so an engine that writes its audio only when done can start playing the
-// first sentence while it synthesizes the rest. Very short pieces are
-// joined to the one before, to keep the intonation of "Mr. Smith" or "e.g.
-// this".
+// sentences splits text after sentence and clause ends (. ! ? ; : and
+// commas, followed by a space) so an engine that writes its audio only
+// when done can start playing the first clause while it synthesizes the
+// rest; flite pauses at these marks anyway, so the seams are not heard.
+// Very short pieces are joined to the next, to keep "Mr. Smith" or "Yes,
+// please" whole.
 func sentences(text string) []string {
 	const minChunk = 12 // bytes; shorter pieces join their neighbour
 	var out []string
 	start := 0
 	for i := 0; i+1 < len(text); i++ {
 		switch text[i] {
-		case '.', '!', '?', ';':
+		case '.', '!', '?', ';', ':', ',':
 		default:
 			continue
 		}

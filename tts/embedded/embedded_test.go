@@ -175,6 +175,9 @@ func TestSentences(t *testing.T) {
 		{"Thank you for calling. Please hold the line.", []string{"Thank you for calling.", "Please hold the line."}},
 		{"Mr. Smith is here. Ok.", []string{"Mr. Smith is here. Ok."}},
 		{"Version 1.5 is out! Is it good? Yes; it is very good.", []string{"Version 1.5 is out!", "Is it good? Yes;", "it is very good."}},
+		{"Your balance is twelve pounds, thank you for calling.", []string{"Your balance is twelve pounds,", "thank you for calling."}},
+		{"Yes, please.", []string{"Yes, please."}},
+		{"1,000 people", []string{"1,000 people"}},
 		{"  ", nil},
 	}
 	for _, tt := range tests {
@@ -230,7 +233,7 @@ const twelveWords = "Your balance today is one hundred and twelve pounds forty, 
 func BenchmarkFirstAudio(b *testing.B) {
 	need(b, "espeak-ng")
 	need(b, "flite")
-	for _, v := range []string{"flite/kal", "flite/slt", "flite/awb", "flite/rms", "espeak-ng/en-gb", "espeak-ng/en-us+f3"} {
+	for _, v := range []string{"flite/kal", "flite/kal16", "flite/slt", "flite/awb", "flite/rms", "espeak-ng/en-gb", "espeak-ng/en-us"} {
 		b.Run(strings.ReplaceAll(v, "/", "_"), func(b *testing.B) {
 			firstAudio(b, New(), tts.Request{Text: twelveWords, Voice: v, Rate: audio.Rate8k})
 		})

@@ -20,7 +20,7 @@ type Flite struct {
 	// Program is the flite executable; "" finds flite on PATH.
 	Program string
 	// Voice is used when a request names none: kal, kal16, awb, rms or
-	// slt; "" is "slt".
+	// slt; "" is kal16, the embedded engine's default.
 	Voice string
 }
 
@@ -37,7 +37,7 @@ func (f *Flite) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, er
 		voice = f.Voice
 	}
 	if voice == "" {
-		voice = "slt"
+		voice = "kal16"
 	}
 	native, ok := fliteVoices[voice]
 	if !ok {

@@ -100,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d sentences, %d words; pocketsphinx_batch %s (wip %g); channel: %s\n\n",
 		len(refs), countWords(refs), *mode, *wip, ch)
-	fmt.Fprintf(stdout, "| voice | word accuracy | sentences right | audio s | synth CPU ms/s audio | first audio ms (median) |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(stdout, "| voice | word accuracy | sentences right | audio s | synth wall ms per s of audio | first audio ms (median) |\n|---|---|---|---|---|---|\n")
 	for _, v := range strings.Split(*voices, ",") {
 		v = strings.TrimSpace(v)
 		r, err := evalVoice(context.Background(), eng, v, refs, dec, *fill, *channel == "clean")
@@ -118,7 +118,7 @@ type result struct {
 	accuracy   float64
 	right      int
 	audio      time.Duration
-	cpuPerSec  float64       // ms of synthesis wall time per second of audio
+	cpuPerSec  float64       // ms of synthesis (wall time) per second of audio
 	firstAudio time.Duration // median over sentences
 }
 
