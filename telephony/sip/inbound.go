@@ -87,11 +87,10 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	c.log = s.log.With(slog.String("call_id", c.id))
 	if !s.add(c) {
 		s.log.Warn("call refused: at capacity", "max_calls", s.cfg.MaxCalls)
-		dtx.Respond(503, "Service Unavailable", nil, gosip.NewHeader("Retry-After", "10"))
+		respond(tx, req, 503, "Service Unavailable", gosip.NewHeader("Retry-After", "10"))
 		return
 	}
 	c.log.Info("incoming call", "from", c.from, "to", c.to, "transport", c.transport)
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer c.cleanup()

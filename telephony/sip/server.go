@@ -80,6 +80,9 @@ type Server struct {
 	mu    sync.Mutex
 	calls map[string]*Call // by dialog ID, guarded by mu
 	addrs []Listener       // bound addresses, guarded by mu
+	// closing refuses new calls once shutdown began, so wg.Add never
+	// races wg.Wait. Guarded by mu.
+	closing bool
 	wg    sync.WaitGroup   // running handlers
 	ready chan struct{}    // closed when every listener is bound
 	base  context.Context  // parent of call contexts
@@ -280,6 +283,7 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 func (s *Server) shutdown() {
 	s.stop()
 	s.mu.Lock()
+	s.closing = true
 	calls := make([]*Call, 0, len(s.calls))
 	for _, c := range s.calls {
 		calls = append(calls, c)
@@ -365,10 +369,13 @@ func (s *Server) lookup(req *gosip.Request) *Call {
 func (s *Server) add(c *Call) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cfg.MaxCalls > 0 && len(s.calls) >= s.cfg.MaxCalls {
+	if s.closing || s.cfg.MaxCalls > 0 && len(s.calls) >= s.cfg.MaxCalls {
 		return false
 	}
 	s.calls[c.dialogID] = c
+	if c.inbound {
+		s.wg.Add(1) // the handler goroutine; Done when it returns
+	}
 	return true
 }
 
