@@ -174,3 +174,31 @@ func BenchmarkProcess(b *testing.B) {
 		})
 	}
 }
+
+// FuzzProcess feeds arbitrary audio in arbitrary chunks: the probability
+// must stay a number in [0, 1] and nothing may panic.
+func FuzzProcess(f *testing.F) {
+	f.Add([]byte{}, uint8(160), uint16(8000))
+	f.Add([]byte{0xff, 0x7f, 0x00, 0x80, 0x01, 0x00}, uint8(3), uint16(16000))
+	f.Add(make([]byte, 2000), uint8(255), uint16(48000))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, rate uint16) {
+		r := []int{8000, 16000, 48000}[int(rate)%3]
+		d, err := New(r, Config{Smoothing: 0.3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := make([]int16, len(data)/2)
+		for i := range s {
+			s[i] = int16(uint16(data[2*i]) | uint16(data[2*i+1])<<8)
+		}
+		// Repeat the input so the context features fill up.
+		for rep := 0; rep < 4; rep++ {
+			for i := 0; i < len(s); i += int(chunk) + 1 {
+				p := d.Process(s[i:min(i+int(chunk)+1, len(s))])
+				if math.IsNaN(float64(p)) || p < 0 || p > 1 {
+					t.Fatalf("probability %v", p)
+				}
+			}
+		}
+	})
+}

@@ -23,7 +23,9 @@ const (
 	maxLag = 128 // 16 ms at 8 kHz: 62.5 Hz, the lowest pitch considered
 
 	// numFeatures is the length of the model's input vector.
-	numFeatures = 28
+	numFeatures = 36
+
+	modLen = 32 // frames (640 ms) for the syllabic modulation spectrum
 )
 
 // bandEdges are the band boundaries in Hz, spaced roughly like the mel
@@ -36,19 +38,21 @@ var featureNames = [numFeatures]string{
 	"level_db", "snr_total", "flatness_db", "harmonicity", "pitch_jump", "flux", "centroid",
 	"snr_mean_200ms", "level_std_1s", "harm_mean_200ms", "flux_mean_200ms", "flat_mean_200ms",
 	"voiced_frac_1s", "flux_mean_1s", "snr_max_1s", "speechband_ratio", "level_delta",
-	"snr_prev", "harm_prev",
+	"snr_prev", "harm_prev", "pitch_stable_200ms", "band_mod_1s", "mod_4hz", "centroid_std_1s",
+	"dip_300ms", "pause_frac_1s", "harm_std_1s", "mod_4hz_low",
 }
 
 // extractor turns 20 ms hops of 8 kHz audio into feature vectors. It keeps
 // all state and scratch space, so extract allocates nothing.
 type extractor struct {
-	ft       *fft
+	ft       *realFFT
 	window   [winLen]float64
 	winAC    [maxLag + 1]float64 // autocorrelation of the window, normalised
 	bandLo   [numBands]int       // first bin of each band
 	bandHi   [numBands]int       // one past the last bin
 	ring     [winLen]float64     // the last winLen input samples, oldest first
-	re, im   [fftLen]float64
+	buf      [fftLen]float64     // transform input
+	re, im   [numBins]float64    // transform output
 	power    [numBins]float64
 	frames   int // frames analysed so far
 	bandDB   [numBands]float64
@@ -72,10 +76,16 @@ type extractor struct {
 	harmHist  [longCtx]float64
 	fluxHist  [longCtx]float64
 	flatHist  [longCtx]float64
+	lagHist   [longCtx]float64 // pitch lag, 0 when unvoiced
+	centHist  [longCtx]float64
+	lowHist   [longCtx]float64 // level of 60-900 Hz, dB
+	bandHist  [longCtx][numBands]float64
+
+	modCos, modSin [3][modLen]float64 // DFT rows for 3.1, 4.7 and 6.25 Hz
 }
 
 func newExtractor() *extractor {
-	e := &extractor{ft: newFFT(fftLen)}
+	e := &extractor{ft: newRealFFT(fftLen)}
 	var sum float64
 	for i := range e.window {
 		e.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/winLen)
@@ -101,6 +111,12 @@ func newExtractor() *extractor {
 		e.bandLo[b] = int(math.Round(bandEdges[b] / binHz))
 		e.bandHi[b] = int(math.Round(bandEdges[b+1] / binHz))
 	}
+	for k := range e.modCos {
+		for n := 0; n < modLen; n++ {
+			a := 2 * math.Pi * float64((k+2)*n) / modLen
+			e.modCos[k][n], e.modSin[k][n] = math.Cos(a), math.Sin(a)
+		}
+	}
 	e.reset()
 	return e
 }
@@ -118,6 +134,8 @@ func (e *extractor) reset() {
 	}
 	e.snrHist, e.levelHist, e.harmHist = [longCtx]float64{}, [longCtx]float64{}, [longCtx]float64{}
 	e.fluxHist, e.flatHist = [longCtx]float64{}, [longCtx]float64{}
+	e.lagHist, e.centHist, e.lowHist = [longCtx]float64{}, [longCtx]float64{}, [longCtx]float64{}
+	e.bandHist = [longCtx][numBands]float64{}
 	e.prevBandDB = [numBands]float64{}
 	e.prevLag, e.prevLevel, e.prevSNR, e.prevHarm = 0, floorDB, 0, 0
 }
@@ -144,15 +162,14 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		mean += v
 	}
 	mean /= winLen
-	for i := range e.re {
-		e.im[i] = 0
+	for i := range e.buf {
 		if i < winLen {
-			e.re[i] = (e.ring[i] - mean) * e.window[i]
+			e.buf[i] = (e.ring[i] - mean) * e.window[i]
 		} else {
-			e.re[i] = 0
+			e.buf[i] = 0
 		}
 	}
-	e.ft.transform(e.re[:], e.im[:])
+	e.ft.transform(e.buf[:], e.re[:], e.im[:])
 	for k := 0; k < numBins; k++ {
 		e.power[k] = e.re[k]*e.re[k] + e.im[k]*e.im[k]
 	}
@@ -202,10 +219,9 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		if j > fftLen/2 {
 			j = fftLen - k
 		}
-		e.re[k] = e.power[j]
-		e.im[k] = 0
+		e.buf[k] = e.power[j]
 	}
-	e.ft.transform(e.re[:], e.im[:])
+	e.ft.transform(e.buf[:], e.re[:], e.im[:])
 	harm, lag := 0.0, 0.0
 	if r0 := e.re[0]; r0 > 1e-12 {
 		for l := minLag; l <= maxLag; l++ {
@@ -269,6 +285,13 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	i := e.frames % longCtx
 	e.snrHist[i], e.levelHist[i], e.harmHist[i] = snr[numBands], level, harm
 	e.fluxHist[i], e.flatHist[i] = flux, flatness
+	e.centHist[i] = centroid
+	e.lowHist[i] = toDB(e.bandLin[0] + e.bandLin[1] + e.bandLin[2])
+	e.lagHist[i] = 0
+	if harm >= 0.4 {
+		e.lagHist[i] = lag
+	}
+	e.bandHist[i] = e.bandDB
 	n := e.frames + 1
 	nShort, nLong := min(n, shortCtx), min(n, longCtx)
 	var snrMean, harmMean, fluxMean, flatMean float64
@@ -298,6 +321,68 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	lvlMean := lvlSum / nl
 	lvlStd := math.Sqrt(math.Max(0, lvlSq/nl-lvlMean*lvlMean))
 
+	// Pitch held steady (music) rather than gliding (speech): the share of
+	// the last 200 ms whose pitch moved less than 3 % from the frame before.
+	var stable float64
+	for j := 0; j+1 < nShort; j++ {
+		a, b := e.lagHist[(i-j+longCtx)%longCtx], e.lagHist[(i-j-1+longCtx)%longCtx]
+		if a > 0 && b > 0 && math.Abs(math.Log(a/b)) < 0.03 {
+			stable++
+		}
+	}
+	stable /= shortCtx
+
+	// Spectral-envelope modulation: the spread of each band's level over
+	// the last second, averaged over bands; and the spread of the centroid.
+	var bandMod, centSum, centSq float64
+	for b := 0; b < numBands; b++ {
+		var s1, s2 float64
+		for j := 0; j < nLong; j++ {
+			v := e.bandHist[(i-j+longCtx)%longCtx][b]
+			s1 += v
+			s2 += v * v
+		}
+		m := s1 / nl
+		bandMod += math.Sqrt(math.Max(0, s2/nl-m*m))
+	}
+	bandMod /= numBands
+	for j := 0; j < nLong; j++ {
+		v := e.centHist[(i-j+longCtx)%longCtx]
+		centSum += v
+		centSq += v * v
+	}
+	centMean := centSum / nl
+	centStd := math.Sqrt(math.Max(0, centSq/nl-centMean*centMean))
+
+	// Syllabic modulation of the whole band and of the low (vowel) band.
+	mod := e.modulation(&e.levelHist, i, n)
+	modLow := e.modulation(&e.lowHist, i, n)
+
+	// Dips: speech falls between syllables and pauses between words, music
+	// and tones mostly do not.
+	var hi300, lo300 = -1e9, 1e9
+	for j := 0; j < min(n, 15); j++ {
+		v := e.levelHist[(i-j+longCtx)%longCtx]
+		hi300, lo300 = math.Max(hi300, v), math.Min(lo300, v)
+	}
+	var hi1s = -1e9
+	var harmSum, harmSq float64
+	for j := 0; j < nLong; j++ {
+		idx := (i - j + longCtx) % longCtx
+		hi1s = math.Max(hi1s, e.levelHist[idx])
+		harmSum += e.harmHist[idx]
+		harmSq += e.harmHist[idx] * e.harmHist[idx]
+	}
+	var pauses float64
+	for j := 0; j < nLong; j++ {
+		if e.levelHist[(i-j+longCtx)%longCtx] < hi1s-10 {
+			pauses++
+		}
+	}
+	pauses /= nl
+	hm := harmSum / nl
+	harmStd := math.Sqrt(math.Max(0, harmSq/nl-hm*hm))
+
 	for b := 0; b < numBands; b++ {
 		out[b] = clip(snr[b], -10, 60)
 	}
@@ -320,6 +405,14 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	out[25] = clip(level-e.prevLevel, -40, 40)
 	out[26] = clip(e.prevSNR, -10, 60)
 	out[27] = e.prevHarm
+	out[28] = stable
+	out[29] = math.Min(bandMod, 40)
+	out[30] = mod
+	out[31] = centStd
+	out[32] = math.Min(hi300-lo300, 60)
+	out[33] = pauses
+	out[34] = harmStd
+	out[35] = modLow
 
 	copy(e.prevBandDB[:], e.bandDB[:])
 	e.prevLag = lag
@@ -330,6 +423,38 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	e.prevSNR = snr[numBands]
 	e.prevHarm = harm
 	e.frames++
+}
+
+// modulation returns the share of an envelope's variance over the last
+// 640 ms (modLen frames ending at ring index i; n frames seen so far) that
+// lies at 3-6 Hz, the syllable rate of speech.
+func (e *extractor) modulation(hist *[longCtx]float64, i, n int) float64 {
+	if n < modLen {
+		return 0
+	}
+	var m float64
+	for j := 0; j < modLen; j++ {
+		m += hist[(i-modLen+1+j+longCtx)%longCtx]
+	}
+	m /= modLen
+	var varSum, band float64
+	var x [modLen]float64
+	for j := range x {
+		x[j] = hist[(i-modLen+1+j+longCtx)%longCtx] - m
+		varSum += x[j] * x[j]
+	}
+	if varSum < 1e-9 {
+		return 0
+	}
+	for k := range e.modCos {
+		var re, im float64
+		for j, v := range x {
+			re += v * e.modCos[k][j]
+			im += v * e.modSin[k][j]
+		}
+		band += re*re + im*im
+	}
+	return 2 * band / (modLen * varSum)
 }
 
 func clip(v, lo, hi float64) float64 {

@@ -62,3 +62,48 @@ func (f *fft) transform(re, im []float64) {
 		}
 	}
 }
+
+// realFFT transforms real sequences of length 2n with one complex
+// transform of length n: the even samples go in the real part, the odd ones
+// in the imaginary part, and the spectra are separated afterwards.
+type realFFT struct {
+	half   *fft
+	n      int       // real length
+	wr, wi []float64 // exp(-2 pi i k / n), k <= n/4 ... n/2
+	zr, zi []float64 // scratch of length n/2
+}
+
+func newRealFFT(n int) *realFFT {
+	r := &realFFT{half: newFFT(n / 2), n: n, wr: make([]float64, n/2+1), wi: make([]float64, n/2+1),
+		zr: make([]float64, n/2), zi: make([]float64, n/2)}
+	for k := range r.wr {
+		a := 2 * math.Pi * float64(k) / float64(n)
+		r.wr[k], r.wi[k] = math.Cos(a), -math.Sin(a)
+	}
+	return r
+}
+
+// transform computes X[k] for k = 0..n/2 of the real sequence x (length n)
+// into re and im (length n/2+1).
+func (r *realFFT) transform(x, re, im []float64) {
+	h := r.n / 2
+	zr, zi := r.zr[:h], r.zi[:h]
+	x = x[:r.n]
+	for i := range zr {
+		zr[i], zi[i] = x[2*i], x[2*i+1]
+	}
+	r.half.transform(zr, zi)
+	re, im = re[:h+1], im[:h+1]
+	re[0], im[0] = zr[0]+zi[0], 0
+	re[h], im[h] = zr[0]-zi[0], 0
+	for k := 1; k < h; k++ {
+		// E = (Z[k] + conj Z[h-k]) / 2, O = (Z[k] - conj Z[h-k]) / 2i.
+		ar, ai := zr[k], zi[k]
+		br, bi := zr[h-k], -zi[h-k]
+		er, ei := (ar+br)/2, (ai+bi)/2
+		or, oi := (ai-bi)/2, -(ar-br)/2
+		wr, wi := r.wr[k], r.wi[k]
+		re[k] = er + wr*or - wi*oi
+		im[k] = ei + wr*oi + wi*or
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,7 +22,11 @@ import (
 //
 // Model selection uses a validation part of the training set (the last 15 %
 // of its clips); the TEST split is never seen (it is measured by
-// TestModelQuality and `ivr eval vad`).
+// TestModelQuality and `ivr eval vad`). Besides the training hold music, the
+// trainer mixes in 90 s from each track of Debian's planetblupi-music-ogg
+// (game music, GPL), converted with sox, when both are installed:
+//
+//	apt-get install planetblupi-music-ogg sox
 var trainFlag = flag.Bool("vad.train", false, "train the VAD model and rewrite model_weights.go")
 
 const speechDataDir = "../../shared/data/speech"
@@ -253,14 +259,36 @@ func (tr *trainer) source(valAUC float64, note string) string {
 	return b.String()
 }
 
+// extraMusic converts 90 s from the middle of each Planet Blupi track to a
+// 16 kHz WAV in a temporary directory, or returns "" when the package or
+// sox is missing.
+func extraMusic(t *testing.T) string {
+	tracks, _ := filepath.Glob("/usr/share/planetblupi/music/*.ogg")
+	if len(tracks) == 0 {
+		t.Log("no extra training music (apt-get install planetblupi-music-ogg)")
+		return ""
+	}
+	dir := t.TempDir()
+	for _, tr := range tracks {
+		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(tr), ".ogg")+".wav")
+		cmd := exec.Command("sox", tr, "-r", "16000", "-c", "1", "-b", "16", out, "trim", "120", "90")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("sox %s: %v %s: no extra training music", tr, err, b)
+			return ""
+		}
+	}
+	return dir
+}
+
 func TestTrainModel(t *testing.T) {
 	if !*trainFlag {
 		t.Skip("training runs only with -vad.train")
 	}
+	music := extraMusic(t)
 	var fit, val []vadeval.Item
 	for _, c := range []vadeval.Config{
-		{Split: vadeval.Train, Rate: 8000, Items: 900, Seed: 11, SpeechDir: speechDataDir},
-		{Split: vadeval.Train, Rate: 16000, Items: 350, Seed: 12, SpeechDir: speechDataDir},
+		{Split: vadeval.Train, Rate: 8000, Items: 900, Seed: 11, SpeechDir: speechDataDir, ExtraTrainMusicDir: music},
+		{Split: vadeval.Train, Rate: 16000, Items: 350, Seed: 12, SpeechDir: speechDataDir, ExtraTrainMusicDir: music},
 	} {
 		items, err := vadeval.Generate(c)
 		if err != nil {
@@ -279,7 +307,7 @@ func TestTrainModel(t *testing.T) {
 	t.Logf("fit %d hops (%.0f%% speech), validation %d hops", len(fitEx), 100*pos/float64(len(fitEx)), len(valEx))
 
 	rng := rand.New(rand.NewPCG(7, 7))
-	const hidden = 24
+	const hidden = 32
 	tr := newTrainer(hidden, fitEx, rng)
 	order := make([]int, len(fitEx))
 	for i := range order {

@@ -17,6 +17,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/openivr/ivr/audio"
+
 	"github.com/openivr/ivr/codec"
 )
 
@@ -57,6 +59,9 @@ type Config struct {
 	// SpeechDir is the shared data's speech directory (with
 	// speech_commands/); empty leaves those voices and noises out.
 	SpeechDir string
+	// ExtraTrainMusicDir holds more music (WAV files) for the TRAIN split
+	// only; the TEST split always uses held-out hold music alone.
+	ExtraTrainMusicDir string
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -204,14 +209,95 @@ func (g *generator) background(mix []float64) string {
 		return s.name
 	case r < 0.60:
 		return g.tones(mix)
+	case r < 0.70 && g.cfg.Split == Train:
+		// Synthetic music widens the few training recordings: notes with
+		// harmonics, chords, vibrato and percussion.
+		lvl := g.uniform(-40, -14)
+		g.synthMusic(mix, lvl)
+		return fmt.Sprintf("music:synthetic %.0f dBFS", lvl)
 	default:
 		s := g.src.music[g.rng.IntN(len(g.src.music))]
 		lvl := g.uniform(-40, -14)
-		g.place(mix, s.samples, lvl)
+		samples := s.samples
+		if g.cfg.Split == Train && g.rng.Float64() < 0.6 {
+			samples = g.speedUp(samples, len(mix))
+		}
+		g.place(mix, samples, lvl)
 		if g.rng.Float64() < 0.5 {
 			g.noise(mix, g.uniform(-70, -50), 0)
 		}
 		return fmt.Sprintf("%s %.0f dBFS", s.name, lvl)
+	}
+}
+
+// speedUp returns a stretch of s long enough for n samples, played faster
+// or slower by up to about 20 % (tempo and key both change), by resampling.
+func (g *generator) speedUp(s []int16, n int) []int16 {
+	rate := g.cfg.Rate
+	factors := []int{rate * 4 / 5, rate * 7 / 8, rate * 15 / 16, rate * 17 / 16, rate * 9 / 8, rate * 6 / 5}
+	to := factors[g.rng.IntN(len(factors))]
+	need := n*rate/to + 64
+	if need >= len(s) {
+		return audio.Resample(s, rate, to)
+	}
+	off := g.rng.IntN(len(s) - need)
+	return audio.Resample(s[off:off+need], rate, to)
+}
+
+// synthMusic adds synthetic music at lvl dBFS RMS: a melody and chords of
+// harmonic notes on an equal-tempered scale with attack-decay envelopes,
+// sometimes vibrato, and sometimes hi-hat and kick-drum hits.
+func (g *generator) synthMusic(mix []float64, lvl float64) {
+	rate := float64(g.cfg.Rate)
+	buf := make([]float64, len(mix))
+	root := 110 * math.Pow(2, float64(g.rng.IntN(12))/12)
+	scale := []int{0, 2, 4, 5, 7, 9, 11, 12, 14, 16}
+	noteLen := g.uniform(0.12, 0.6)
+	voices := 1 + g.rng.IntN(3)
+	harmonics := 2 + g.rng.IntN(8)
+	decay := g.uniform(0.5, 6) // 1/s
+	vibrato := 0.0
+	if g.rng.Float64() < 0.4 {
+		vibrato = g.uniform(0.002, 0.01)
+	}
+	step := int(noteLen * rate)
+	for start := 0; start < len(buf); start += step {
+		for v := 0; v < voices; v++ {
+			f := root * math.Pow(2, float64(scale[g.rng.IntN(len(scale))]+12*v)/12)
+			amp := 1 / float64(v+1)
+			dur := step * (1 + g.rng.IntN(3))
+			for k := 0; k < dur && start+k < len(buf); k++ {
+				t := float64(k) / rate
+				env := math.Min(1, t/0.01) * math.Exp(-decay*t)
+				ph := 2 * math.Pi * f * (t + vibrato*math.Sin(2*math.Pi*5.5*t)/(2*math.Pi*5.5))
+				var x float64
+				for h := 1; h <= harmonics; h++ {
+					if float64(h)*f >= rate/2 {
+						break
+					}
+					x += math.Sin(float64(h)*ph) / float64(h)
+				}
+				buf[start+k] += amp * env * x
+			}
+		}
+	}
+	if g.rng.Float64() < 0.5 {
+		beat := int(g.uniform(0.25, 0.6) * rate)
+		for start := 0; start < len(buf); start += beat {
+			for k := 0; k < int(0.05*rate) && start+k < len(buf); k++ {
+				t := float64(k) / rate
+				buf[start+k] += 0.8 * math.Exp(-t*60) * math.Sin(2*math.Pi*60*t)  // kick
+				buf[start+k] += 0.15 * math.Exp(-t*120) * (g.rng.Float64()*2 - 1) // hi-hat
+			}
+		}
+	}
+	var pow float64
+	for _, v := range buf {
+		pow += v * v
+	}
+	gain := 32768 * dbGain(lvl) / math.Sqrt(pow/float64(len(buf))+1e-12)
+	for i := range mix {
+		mix[i] += buf[i] * gain
 	}
 }
 

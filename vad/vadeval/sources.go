@@ -170,6 +170,20 @@ func loadSources(cfg Config) (*sources, error) {
 		}
 		s.music = append(s.music, source{name: "music:" + name, samples: x})
 	}
+	if cfg.Split == Train && cfg.ExtraTrainMusicDir != "" {
+		extra, err := filepath.Glob(filepath.Join(cfg.ExtraTrainMusicDir, "*.wav"))
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(extra)
+		for _, m := range extra {
+			x, err := load(m)
+			if err != nil {
+				return nil, err
+			}
+			s.music = append(s.music, source{name: "music:extra/" + filepath.Base(m), samples: x})
+		}
+	}
 	if len(s.prompts) == 0 || len(s.music) == 0 {
 		return nil, fmt.Errorf("%w: %d prompts in %s, %d music files in %s (apt-get install asterisk-core-sounds-en-wav asterisk-moh-opsound-wav)",
 			ErrNoSources, len(s.prompts), cfg.SoundsDir, len(s.music), cfg.MOHDir)

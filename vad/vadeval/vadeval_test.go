@@ -2,6 +2,8 @@ package vadeval
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -195,4 +197,37 @@ func TestBackgroundKind(t *testing.T) {
 			t.Errorf("BackgroundKind(%q) = %q, want %q", bg, got, want)
 		}
 	}
+}
+
+// FuzzReadLabels parses arbitrary label files: errors are fine, panics and
+// labels outside the audio are not.
+func FuzzReadLabels(f *testing.F) {
+	dir := f.TempDir()
+	if err := WriteDir(dir, []Item{{Name: "a", Rate: 8000, Samples: make([]int16, 8000), Speech: make([]bool, 50)}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add("file,start,end\na.wav,0.1,0.5\n")
+	f.Add("file,start,end\na.wav,,\n")
+	f.Add("file,start,end,background,channel\na.wav,0.5,0.1,x,y\n")
+	f.Add("file,start\n")
+	f.Add("file,start,end\na.wav,NaN,Inf\n")
+	f.Fuzz(func(t *testing.T, csv string) {
+		p := filepath.Join(t.TempDir(), LabelsFile)
+		if err := os.WriteFile(p, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Point relative names at the real WAV.
+		if err := os.Symlink(filepath.Join(dir, "a.wav"), filepath.Join(filepath.Dir(p), "a.wav")); err != nil {
+			t.Fatal(err)
+		}
+		items, err := ReadLabels(p)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if len(it.Speech)*it.Rate*HopMs/1000 != len(it.Samples) {
+				t.Fatalf("%d labels for %d samples", len(it.Speech), len(it.Samples))
+			}
+		}
+	})
 }
