@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -26,12 +27,13 @@ func (c Clip) Duration() time.Duration { return Frame{Rate: c.Rate, Samples: c.S
 // ReadWAVFile decodes a WAV file of any common rate and depth (8, 16, 24, 32
 // bit integer PCM, mono or multi-channel; channels are mixed down to mono).
 func ReadWAVFile(path string) (Clip, error) {
-	f, err := os.Open(path)
+	// One read: the WAV decoder makes many small reads, each a system
+	// call on an *os.File.
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return Clip{}, err
 	}
-	defer f.Close()
-	c, err := ReadWAV(f)
+	c, err := ReadWAV(bytes.NewReader(b))
 	if err != nil {
 		return Clip{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -196,7 +196,16 @@ const (
 
 // observe feeds one event block whose own start timestamp is ts.
 func (t *eventTracker) observe(ts uint32, ev Event, now time.Time) trackResult {
+	prev := t.lastSeen
 	t.lastSeen = now
+	if t.have && t.ended && restarted(now.Sub(prev), ev) {
+		// The last event ended a while ago and a key is down again: a new
+		// press even if its timestamp repeats or goes back (an endpoint
+		// that restarts its clock, or a replayed capture such as SIPp's
+		// RFC 2833 pcaps). Forget the old timestamps.
+		t.recentN = 0
+		t.have = false
+	}
 	if t.have {
 		d := ts - t.segTS
 		switch {
@@ -230,6 +239,16 @@ func (t *eventTracker) observe(ts uint32, ev Event, now time.Time) trackResult {
 	t.have = true
 	t.code, t.segTS, t.dur, t.ended = ev.Code, ts, uint32(ev.Duration), ev.End
 	return trackNew
+}
+
+// newPressGap is the silence after an ended event beyond which a packet
+// that is not an end packet starts a new press whatever its timestamp. End
+// retransmissions follow the end within tens of milliseconds (RFC 4733
+// section 2.5.1.4); a press and its release take at least 40 + 40 ms.
+const newPressGap = 250 * time.Millisecond
+
+func restarted(gap time.Duration, ev Event) bool {
+	return gap >= newPressGap && !ev.End || gap >= 4*newPressGap
 }
 
 // activeKey returns the key of an event that is down (started, not ended,
