@@ -4,7 +4,7 @@
 #
 #   bench/load/run.sh [-n 500] [-rate 50] [-hold 30] [-keys 4@5s,3@15s]
 #                     [-sip-port 15060] [-http-port 18080] [-out DIR]
-#                     [-perf SECONDS] [-no-build]
+#                     [-perf SECONDS] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
 #
 # It builds the server (/tmp/ivr-bench) and the bench tools, starts the
 # server with its own data dir, opens N RTP ports in bench/rtpsink (the
@@ -14,11 +14,17 @@
 # RSS with bench/procmon, then prints a summary (stderr) and one JSON line
 # (stdout, also DIR/report.json) from bench/loadreport. -perf S records a
 # CPU profile of the server (perf record -g) for S seconds once all calls
-# are up. The exit code is 0 when the run passed (no failed call, p99 of
+# are up. -nice N runs the server, rtpsink and SIPp at that niceness (e.g.
+# -10: ahead of other tenants of a shared machine); -rt PRIO runs them
+# SCHED_FIFO at that priority (chrt -f), which a shared machine's other
+# tenants cannot delay; -rt-gen gives rtpsink and SIPp another priority
+# (lower: the server preempts its own load generators). The report
+# records the scheduling.
+# The exit code is 0 when the run passed (no failed call, p99 of
 # the IVR's packet interval within 20 +/- 2 ms), 1 otherwise.
 set -euo pipefail
 
-N=500 RATE=50 HOLD=30 KEYS=4@5s,3@15s SIP_PORT=15060 HTTP_PORT=18080 OUT="" PERF=0 BUILD=1
+N=500 RATE=50 HOLD=30 KEYS=4@5s,3@15s SIP_PORT=15060 HTTP_PORT=18080 OUT="" PERF=0 BUILD=1 NICE=0 RT=0 RT_GEN=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -29,11 +35,22 @@ while [ $# -gt 0 ]; do
 	-http-port) HTTP_PORT=$2; shift 2 ;;
 	-out) OUT=$2; shift 2 ;;
 	-perf) PERF=$2; shift 2 ;;
+	-nice) NICE=$2; shift 2 ;;
+	-rt) RT=$2; shift 2 ;;
+	-rt-gen) RT_GEN=$2; shift 2 ;;
 	-no-build) BUILD=0; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
+
+SCHED=(nice -n "$NICE") GEN_SCHED=(nice -n "$NICE")
+SCHED_NAME="nice $NICE"
+if [ "$RT" -gt 0 ]; then
+	RT_GEN=${RT_GEN:-$RT}
+	SCHED=(chrt -f "$RT") GEN_SCHED=(chrt -f "$RT_GEN")
+	SCHED_NAME="SCHED_FIFO $RT (server), $RT_GEN (rtpsink, sipp)"
+fi
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/ivr-load-$N-$(date +%Y%m%d-%H%M%S)}
@@ -71,7 +88,7 @@ fi
 
 cat /proc/loadavg >"$OUT/loadavg.before"
 log "starting the server (sip 127.0.0.1:$SIP_PORT), output in $OUT"
-"$IVR" serve --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+"${SCHED[@]}" "$IVR" serve --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
 	--data-dir "$OUT/data" 2>"$OUT/server.log" &
 SERVER=$!
 PIDS+=("$SERVER")
@@ -82,7 +99,7 @@ done
 curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "run.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
 
 log "opening $N RTP ports"
-"$OUT/bin/rtpsink" -calls "$N" -keys "$KEYS" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
+"${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "$KEYS" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
 	>/dev/null 2>"$OUT/sink.log" &
 SINK=$!
 PIDS+=("$SINK")
@@ -92,7 +109,7 @@ for _ in $(seq 100); do [ -f "$OUT/ports.csv" ] && break; sleep 0.1; done
 RAMP=$(( (N + RATE - 1) / RATE ))
 log "calling: $N calls at $RATE/s (ramp ${RAMP}s), hold ${HOLD}s"
 cd "$OUT"
-sipp -sf "$ROOT/bench/load/caller.xml" -inf "$OUT/ports.csv" -s ivr "127.0.0.1:$SIP_PORT" \
+"${GEN_SCHED[@]}" sipp -sf "$ROOT/bench/load/caller.xml" -inf "$OUT/ports.csv" -s ivr "127.0.0.1:$SIP_PORT" \
 	-i 127.0.0.1 -r "$RATE" -rp 1000 -l "$N" -m "$N" -d "$((HOLD * 1000))" \
 	-nostdin -trace_stat -stf "$OUT/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_logs -trace_err \
 	-timeout "$((RAMP + HOLD + 60))" -timeout_error >"$OUT/sipp.out" 2>&1 &
@@ -125,5 +142,5 @@ if [ "$PERF" -gt 0 ] && [ -f "$OUT/perf.data" ]; then
 fi
 
 "$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "$KEYS" \
-	-sipp-rc "$SIPP_RC" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
+	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
 grep -q '"pass":true' "$OUT/report.json"

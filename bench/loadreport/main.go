@@ -39,12 +39,13 @@ func main() {
 	keys := flag.String("keys", "4@5s,3@15s", "rtpsink's -keys; those due before the hold ends (with 1 s to spare) must be in every call's record")
 	sippRC := flag.Int("sipp-rc", -1, "SIPp's exit code")
 	loadAvg := flag.String("loadavg", "", "/proc/loadavg before the run (the machine is shared)")
+	sched := flag.String("sched", "nice 0", "scheduling the server and load generators ran with")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("loadreport: ")
 
 	digits := dueKeys(*keys, *hold-time.Second)
-	r := report{Calls: *n, Digits: digits, Rate: *rate, HoldS: hold.Seconds(), SippRC: *sippRC, LoadAvgBefore: strings.TrimSpace(*loadAvg)}
+	r := report{Calls: *n, Digits: digits, Rate: *rate, HoldS: hold.Seconds(), SippRC: *sippRC, Sched: *sched, LoadAvgBefore: strings.TrimSpace(*loadAvg)}
 	var problems []string
 	note := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -186,6 +187,7 @@ type report struct {
 	Rate          float64 `json:"rate_cps"`
 	HoldS         float64 `json:"hold_s"`
 	Digits        string  `json:"digits"` // keys every call pressed
+	Sched         string  `json:"sched"`  // scheduling of the server, rtpsink and SIPp
 	LoadAvgBefore string  `json:"loadavg_before"`
 
 	Attempted           int            `json:"attempted"`
@@ -453,8 +455,8 @@ func printHuman(r report) {
 		r.MissingPackets, r.ClockDriftMaxMS, r.SeqGaps, r.PacketsRx, r.PacketsTx)
 	fmt.Fprintf(w, "server: CPU avg %.1f%% (steady %.1f%%, max %.1f%%) of one core, peak RSS %.1f MiB\n",
 		r.ServerCPUAvgPct, r.ServerCPUSteadyPct, r.ServerCPUMaxPct, r.ServerRSSPeakMiB)
-	fmt.Fprintf(w, "load generators: rtpsink %.1f%%, sipp %.1f%%; machine busy avg %.1f%% (steady %.1f%%), loadavg before %q\n",
-		r.PeerCPUAvgPct, r.SippCPUAvgPct, r.SystemBusyAvgPct, r.SystemBusySteadyPct, r.LoadAvgBefore)
+	fmt.Fprintf(w, "load generators: rtpsink %.1f%%, sipp %.1f%%; machine busy avg %.1f%% (steady %.1f%%), loadavg before %q, %s\n",
+		r.PeerCPUAvgPct, r.SippCPUAvgPct, r.SystemBusyAvgPct, r.SystemBusySteadyPct, r.LoadAvgBefore, r.Sched)
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}

@@ -7,8 +7,9 @@
 // keys as RFC 4733 events at fixed offsets into the call, and timestamps
 // every packet it receives from the IVR with the kernel's receive time
 // (SO_TIMESTAMPNS) so the measured packet interval is the server's pacing,
-// not this program's scheduling. On SIGTERM or SIGINT it writes a JSON
-// summary.
+// not this program's scheduling. One thread serves all ports through
+// epoll, to leave the shared cores to the server. On SIGTERM or SIGINT it
+// writes a JSON summary.
 //
 // The ports are written as a SIPp injection file (-inf): line k holds the
 // port and IP address of call k, which the scenario (bench/load/caller.xml)

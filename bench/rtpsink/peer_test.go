@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -112,27 +113,38 @@ func TestPeerAgainstFakeIVR(t *testing.T) {
 	}
 }
 
-func TestKernelTimestamp(t *testing.T) {
-	a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+func TestReaderKernelTimestamp(t *testing.T) {
+	c, err := openPort(0, [4]byte{127, 0, 0, 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	if err := enableRxTimestamps(a); err != nil {
+	defer syscall.Close(c.fd)
+	src, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer src.Close()
 	before := time.Now().UnixNano()
-	if _, err := a.WriteToUDP([]byte("x"), a.LocalAddr().(*net.UDPAddr)); err != nil {
+	if _, err := src.WriteToUDP([]byte("hello"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: c.port}); err != nil {
 		t.Fatal(err)
 	}
-	buf, oob := make([]byte, 16), make([]byte, 128)
-	_, oobn, _, _, err := a.ReadMsgUDPAddrPort(buf, oob)
-	if err != nil {
-		t.Fatal(err)
+	r := newReader()
+	var n int
+	var ts int64
+	for deadline := time.Now().Add(time.Second); ; {
+		if n, ts, err = r.read(c.fd); err != syscall.EAGAIN || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
-	ts := kernelTimestamp(oob[:oobn])
+	if err != nil || string(r.buf[:n]) != "hello" {
+		t.Fatalf("read = %q, %v", r.buf[:n], err)
+	}
 	if ts < before || ts > time.Now().UnixNano() {
 		t.Errorf("kernel timestamp %d not between send (%d) and now", ts, before)
+	}
+	if got, want := r.fromPort(), src.LocalAddr().(*net.UDPAddr).Port; got != want {
+		t.Errorf("source port %d, want %d", got, want)
 	}
 	if kernelTimestamp(nil) != 0 || kernelTimestamp(make([]byte, 15)) != 0 {
 		t.Error("empty control data should give 0")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -32,51 +33,40 @@ var toneFrame = func() []byte {
 	return f
 }()
 
-// send is the peer's one outbound clock: every Tick it sends the packets
-// that are due, each call on its own 20 ms phase that starts with the
-// IVR's first packet.
-func (p *peer) send() {
-	defer p.wg.Done()
-	t := time.NewTicker(p.cfg.Tick)
-	defer t.Stop()
-	buf := make([]byte, 12+samplesPerFrame)
+// sendDue sends every packet that is due at now: each call sends every
+// 20 ms on its own phase, which starts with the IVR's first packet. It
+// also ends calls whose IVR stream stopped.
+//
+// A call ends when the loop read nothing of it for Idle: the IVR hung
+// up. Read time, not the kernel's arrival time, decides, because a loop
+// starved of CPU reads a backlog of old packets; a pass that itself comes
+// late ends nothing, and a packet read after an end resumes the call.
+func (p *peer) sendDue(buf []byte, now int64, loopLate bool) {
 	idle := int64(p.cfg.Idle)
 	step := int64(frameInterval)
-	for {
-		select {
-		case <-p.closed:
-			return
-		case <-t.C:
+	for _, c := range p.calls {
+		if c.ended || c.remote == nil {
+			continue
 		}
-		now := time.Now().UnixNano()
-		for _, c := range p.calls {
-			if c.ended.Load() {
-				continue
-			}
-			rem := c.remote.Load()
-			if rem == nil {
-				continue
-			}
-			if now-c.lastRx.Load() > idle {
-				c.ended.Store(true) // the IVR hung up (or died): stop sending
-				continue
-			}
-			tx := &c.tx
-			if tx.next == 0 {
-				tx.next = c.firstRx.Load()
-			}
-			if now < tx.next {
-				continue
-			}
-			if now-tx.next > 5*step {
-				tx.next = now // starved: resume without a burst
-			}
-			n := p.packet(c, buf, now)
-			if _, err := c.conn.WriteToUDPAddrPort(buf[:n], *rem); err == nil {
-				c.txPkts.Add(1)
-			}
-			tx.next += step
+		if now-c.lastRead > idle && !loopLate {
+			c.ended = true // stop sending
+			continue
 		}
+		tx := &c.tx
+		if tx.next == 0 {
+			tx.next = c.firstRx
+		}
+		if now < tx.next {
+			continue
+		}
+		if now-tx.next > 5*step {
+			tx.next = now // starved: resume without a burst
+		}
+		n := p.packet(c, buf, now)
+		if err := syscall.Sendto(c.fd, buf[:n], 0, c.remote); err == nil {
+			c.txPkts++
+		}
+		tx.next += step
 	}
 }
 
@@ -86,7 +76,7 @@ func (p *peer) packet(c *call, buf []byte, now int64) int {
 	tx := &c.tx
 	if tx.evtPkt < 0 && tx.keyIdx < len(p.cfg.Keys) {
 		k := p.cfg.Keys[tx.keyIdx]
-		if time.Duration(now-c.firstRx.Load()) >= k.At {
+		if time.Duration(now-c.firstRx) >= k.At {
 			tx.evtPkt, tx.evtTS, tx.evtKey = 0, tx.ts, eventCode(k.Key)
 		}
 	}
@@ -107,7 +97,7 @@ func (p *peer) packet(c *call, buf []byte, now int64) int {
 		if tx.evtPkt == eventPackets+endRepeats {
 			tx.evtPkt = -1
 			tx.keyIdx++
-			c.keys.Add(1)
+			c.keysPressed++
 		}
 	} else {
 		buf[1] = p.cfg.PT

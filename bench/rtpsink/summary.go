@@ -81,12 +81,12 @@ func (p *peer) Summary() summary {
 	var driftN int
 	for _, c := range p.calls {
 		r := &c.rx
-		s.PacketsTx += c.txPkts.Load()
-		s.KeysSent += int(c.keys.Load())
-		if c.txPkts.Load() > 0 {
+		s.PacketsTx += c.txPkts
+		s.KeysSent += c.keysPressed
+		if c.txPkts > 0 {
 			s.CallsAnswered++
 		}
-		if c.ended.Load() {
+		if c.ended {
 			s.CallsEnded++
 		}
 		s.Foreign += r.foreign
@@ -104,7 +104,7 @@ func (p *peer) Summary() summary {
 		all = append(all, r.intervals...)
 		app = append(app, r.appIntervals...)
 
-		first, last := c.firstRx.Load(), c.lastRx.Load()
+		first, last := c.firstRx, c.lastRx
 		lastStart = max(lastStart, first)
 		firstEnd = min(firstEnd, last)
 		wall := time.Duration(last - first)
