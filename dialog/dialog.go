@@ -40,6 +40,13 @@ type Call interface {
 	SampleRate() int
 }
 
+// Captioner is implemented by calls that can show text to the caller
+// (the browser widget): what the IVR says and what it heard.
+type Captioner interface {
+	// Caption shows text; who is "ivr" or "caller".
+	Caption(who, text string)
+}
+
 // Target is a transfer destination with the context handed over.
 type Target struct {
 	Name        string
@@ -385,6 +392,9 @@ func (s *session) play(node string, refs config.PromptRefs, bargeIn bool) (byte,
 			continue
 		}
 		s.event("prompt", node, s.e.prompts.Text(ref))
+		if cp, ok := s.call.(Captioner); ok {
+			cp.Caption("ivr", s.e.prompts.Text(ref))
+		}
 		done := s.call.Play(audio.NewClipSource(clip))
 	wait:
 		for {
