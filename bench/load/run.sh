@@ -87,6 +87,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
 fi
 
 cat /proc/loadavg >"$OUT/loadavg.before"
+grep '^Udp:' /proc/net/snmp >"$OUT/udp.before" # receive buffer overflows, machine-wide
 log "starting the server (sip 127.0.0.1:$SIP_PORT), output in $OUT"
 "${SCHED[@]}" "$IVR" serve --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
 	--data-dir "$OUT/data" 2>"$OUT/server.log" &
@@ -132,6 +133,7 @@ log "sipp exited with $SIPP_RC"
 sleep 2 # let rtpsink see the last calls' media stop (its -idle is 1 s)
 kill -TERM "$SINK" "$PROCMON"
 wait "$SINK" "$PROCMON" || true
+grep '^Udp:' /proc/net/snmp >"$OUT/udp.after"
 kill -TERM "$SERVER"
 wait "$SERVER" || true
 "$IVR" calls --data-dir "$OUT/data" --json >"$OUT/calls.json"

@@ -169,6 +169,17 @@ func main() {
 		r.FailedBy["not_attempted"] = r.Calls - r.Attempted
 	}
 	r.FailedCalls = failedCalls[:min(len(failedCalls), 20)]
+	// The intervals are only the server's if the peer lost nothing: a
+	// datagram dropped at a full socket buffer never gets a timestamp and
+	// leaves a gap that is the peer's, not the server's.
+	if d, err := udpRcvbufErrors(*dir); err != nil {
+		note("udp counters: %v", err)
+	} else {
+		r.UDPRcvbufErrors = d
+	}
+	if r.SeqGaps > 0 {
+		note("rtpsink saw %d sequence gaps (UDP receive buffer errors machine-wide during the run: %d): it lost packets, so the interval statistics are not the server's alone", r.SeqGaps, r.UDPRcvbufErrors)
+	}
 	r.IntervalP99Ok = r.Interval.Count > 0 && math.Abs(r.Interval.P99-20) <= 2
 	r.Pass = r.Failed == 0 && r.IntervalP99Ok && len(problems) == 0
 	r.Problems = problems
@@ -210,6 +221,7 @@ type report struct {
 	MissingPackets  uint64    `json:"missing_packets"`
 	ClockDriftMaxMS float64   `json:"clock_drift_max_ms"`
 	SeqGaps         uint64    `json:"seq_gaps"`
+	UDPRcvbufErrors int64     `json:"udp_rcvbuf_errors"` // /proc/net/snmp delta, machine-wide
 	PacketsRx       uint64    `json:"packets_rx"`
 	PacketsTx       uint64    `json:"packets_tx"`
 
@@ -363,6 +375,36 @@ func sippRTT(dir string) ([]float64, error) {
 		fh.Close()
 	}
 	return v, nil
+}
+
+// udpRcvbufErrors is the change of the Udp RcvbufErrors counter between
+// udp.before and udp.after (each the two "Udp:" lines of /proc/net/snmp).
+func udpRcvbufErrors(dir string) (int64, error) {
+	read := func(name string) (int64, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return 0, err
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) < 2 {
+			return 0, fmt.Errorf("%s: want two Udp: lines", name)
+		}
+		head, vals := strings.Fields(lines[0]), strings.Fields(lines[1])
+		i := slices.Index(head, "RcvbufErrors")
+		if i < 0 || i >= len(vals) {
+			return 0, fmt.Errorf("%s: no RcvbufErrors", name)
+		}
+		return strconv.ParseInt(vals[i], 10, 64)
+	}
+	a, err := read("udp.before")
+	if err != nil {
+		return 0, err
+	}
+	b, err := read("udp.after")
+	if err != nil {
+		return 0, err
+	}
+	return b - a, nil
 }
 
 // windowCPU averages a process's CPU % and the system's busy % over the
