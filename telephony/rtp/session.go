@@ -31,6 +31,10 @@ type Config struct {
 	PT     uint8        // payload type of Codec in this session
 	DTMFPT int          // telephone-event payload type; -1 when not negotiated
 	Remote *net.UDPAddr // from SDP; nil or unspecified while on hold
+	// PeerIPs are other addresses the peer may send RTP from before
+	// latching: the source of its SIP signalling, when its SDP names an
+	// address it cannot be reached at (a NAT, or a wrong guess).
+	PeerIPs []net.IP
 
 	// MediaTimeout ends the session when nothing arrives for this long
 	// (not counted while the peer holds the call). Zero disables it.
@@ -433,9 +437,10 @@ func (s *Session) recvLoop() {
 }
 
 // accept latches to the first source that sends us RTP. The source must
-// have the IP address the SDP named (any port: NATs rewrite ports), unless
-// that address is private, when the peer is behind a NAT and its real
-// address is only learnt from its packets. Once latched, packets from
+// have the IP address the SDP named (any port: NATs rewrite ports) or the
+// address the peer's signalling came from, unless the SDP address is
+// private, when the peer is behind a NAT and its real address is only
+// learnt from its packets. Once latched, packets from
 // anywhere else are ignored.
 func (s *Session) accept(from *net.UDPAddr) bool {
 	s.mu.Lock()
@@ -447,7 +452,7 @@ func (s *Session) accept(from *net.UDPAddr) bool {
 		}
 		return ok
 	}
-	if s.remote != nil && !s.remote.IP.Equal(from.IP) && !isPrivate(s.remote.IP) {
+	if s.remote != nil && !s.remote.IP.Equal(from.IP) && !isPrivate(s.remote.IP) && !s.peerIP(from.IP) {
 		// A public address that is not the one signalled: do not let a
 		// stranger hijack the stream before the real peer speaks.
 		s.warn("latch", "RTP from an unexpected address ignored", "from", from, "sdp", s.remote)
@@ -459,3 +464,12 @@ func (s *Session) accept(from *net.UDPAddr) bool {
 }
 
 func isPrivate(ip net.IP) bool { return ip.IsPrivate() || ip.IsLoopback() }
+
+func (s *Session) peerIP(ip net.IP) bool {
+	for _, p := range s.cfg.PeerIPs {
+		if p.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}

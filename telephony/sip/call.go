@@ -334,7 +334,7 @@ func (c *Call) startMediaLocked() {
 	c.receiver = dtmf.NewReceiver(rate, c.emitDigit)
 	recv := c.receiver
 	c.session = rtp.NewSession(c.conn, rtp.Config{
-		Codec: c.neg.Codec, PT: c.neg.PT, DTMFPT: c.neg.DTMFPT, Remote: c.neg.Remote,
+		Codec: c.neg.Codec, PT: c.neg.PT, DTMFPT: c.neg.DTMFPT, Remote: c.neg.Remote, PeerIPs: c.peerIPs(),
 		MediaTimeout: c.srv.cfg.MediaTimeout,
 		OnFrame: func(pcm []int16) {
 			recv.WritePCM(pcm)
@@ -347,6 +347,9 @@ func (c *Call) startMediaLocked() {
 			}
 		},
 		OnDTMF: func(ts uint32, marker bool, payload []byte) {
+			if marker {
+				c.log.Debug("RFC 4733 event start", "ts", ts, "payload", payload)
+			}
 			if err := recv.WriteRFC4733(ts, marker, payload); err != nil {
 				c.log.Debug("bad RFC 4733 payload", "err", err)
 			}
@@ -392,6 +395,19 @@ func (c *Call) MediaStats() models.MediaStats {
 		Codec: c.Codec(), PacketsIn: st.PacketsIn, PacketsOut: st.PacketsOut, Lost: st.Lost,
 		Late: st.Late, Foreign: st.Foreign, Malformed: st.Malformed, InPeakDBFS: math.Round(peak*10) / 10,
 	}
+}
+
+// peerIPs is where the peer's signalling comes from: its RTP may come
+// from there when its SDP address is unreachable.
+func (c *Call) peerIPs() []net.IP {
+	host, _, err := net.SplitHostPort(c.invite.Source())
+	if err != nil {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}
+	}
+	return nil
 }
 
 // emitDigit runs on media or SIP goroutines: it must not block.
