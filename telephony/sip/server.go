@@ -83,10 +83,10 @@ type Server struct {
 	// closing refuses new calls once shutdown began, so wg.Add never
 	// races wg.Wait. Guarded by mu.
 	closing bool
-	wg    sync.WaitGroup   // running handlers
-	ready chan struct{}    // closed when every listener is bound
-	base  context.Context  // parent of call contexts
-	stop  context.CancelFunc
+	wg      sync.WaitGroup  // running handlers
+	ready   chan struct{}   // closed when every listener is bound
+	base    context.Context // parent of call contexts
+	stop    context.CancelFunc
 }
 
 // NewServer checks cfg and prepares a server; ListenAndServe starts it.
