@@ -71,6 +71,13 @@ if [ "$BUILD" = 1 ]; then
 	(cd "$ROOT" && go build -o "$IVR" ./cmd/ivr)
 fi
 (cd "$ROOT" && go build -o "$OUT/bin/" ./bench/rtpsink ./bench/procmon ./bench/loadreport)
+# What was built: the commit, and whether the server's packages had
+# uncommitted edits (the checkout is shared).
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$ROOT" status --porcelain -- cmd config dialog telephony audio codec dtmf prompt store models 2>/dev/null)" ]; then
+	COMMIT="$COMMIT+dirty"
+fi
+[ "$BUILD" = 1 ] || COMMIT="prebuilt $IVR (tree at $COMMIT)"
 
 # Every process this script starts, so the trap ends exactly those.
 PIDS=()
@@ -144,5 +151,5 @@ if [ "$PERF" -gt 0 ] && [ -f "$OUT/perf.data" ]; then
 fi
 
 "$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "$KEYS" \
-	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
+	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
 grep -q '"pass":true' "$OUT/report.json"

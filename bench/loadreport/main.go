@@ -40,12 +40,13 @@ func main() {
 	sippRC := flag.Int("sipp-rc", -1, "SIPp's exit code")
 	loadAvg := flag.String("loadavg", "", "/proc/loadavg before the run (the machine is shared)")
 	sched := flag.String("sched", "nice 0", "scheduling the server and load generators ran with")
+	commit := flag.String("commit", "", "the commit the server was built from")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("loadreport: ")
 
 	digits := dueKeys(*keys, *hold-time.Second)
-	r := report{Calls: *n, Digits: digits, Rate: *rate, HoldS: hold.Seconds(), SippRC: *sippRC, Sched: *sched, LoadAvgBefore: strings.TrimSpace(*loadAvg)}
+	r := report{Calls: *n, Digits: digits, Rate: *rate, HoldS: hold.Seconds(), SippRC: *sippRC, Sched: *sched, Commit: *commit, LoadAvgBefore: strings.TrimSpace(*loadAvg)}
 	var problems []string
 	note := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -199,6 +200,7 @@ type report struct {
 	HoldS         float64 `json:"hold_s"`
 	Digits        string  `json:"digits"` // keys every call pressed
 	Sched         string  `json:"sched"`  // scheduling of the server, rtpsink and SIPp
+	Commit        string  `json:"commit"` // what the server was built from
 	LoadAvgBefore string  `json:"loadavg_before"`
 
 	Attempted           int            `json:"attempted"`
