@@ -138,7 +138,13 @@ func (g *generator) item() Item {
 	// Speech segments at hop-aligned positions with pauses between them;
 	// some clips have none (pure negatives).
 	if g.rng.Float64() >= 0.15 {
+		// Speech is 3-30 dB above a loud background (below that even a
+		// listener misses words, so the labels would lie), anywhere from
+		// -36 to -12 dBFS over a quiet one.
 		level := g.uniform(-36, -12) // dBFS of active speech
+		if bgLevel := rmsDB(mix); bgLevel > -60 {
+			level = min(max(bgLevel+g.uniform(3, 30), -40), -6)
+		}
 		pos := int(g.uniform(0.2, 2.0)*1000/HopMs) * g.hop
 		for pos < n-g.hop*10 {
 			var s source
@@ -481,6 +487,15 @@ func activeHops(s []int16, hop int) []bool {
 		}
 	}
 	return act
+}
+
+// rmsDB is the RMS level of x in dBFS.
+func rmsDB(x []float64) float64 {
+	var p float64
+	for _, v := range x {
+		p += v * v
+	}
+	return 10 * math.Log10(p/float64(max(len(x), 1))/(32768*32768)+1e-20)
 }
 
 // gainFor returns the factor that puts the active hops of s at lvl dBFS RMS.
