@@ -214,10 +214,12 @@ func BenchmarkG722Encode(b *testing.B) {
 	dst := make([]byte, 0, 160)
 	frames := len(pcm) / 320
 	b.ReportAllocs()
+	stop := reportCPU(b)
 	for i := 0; i < b.N; i++ {
 		k := i % frames
 		dst = g.Encode(dst[:0], pcm[k*320:(k+1)*320])
 	}
+	stop()
 }
 
 func BenchmarkG722Decode(b *testing.B) {
@@ -226,10 +228,12 @@ func BenchmarkG722Decode(b *testing.B) {
 	dst := make([]int16, 0, 320)
 	frames := len(code) / 160
 	b.ReportAllocs()
+	stop := reportCPU(b)
 	for i := 0; i < b.N; i++ {
 		k := i % frames
 		dst = g.Decode(dst[:0], code[k*160:(k+1)*160])
 	}
+	stop()
 }
 
 // TestG722EncodeDecodeConcurrently runs a stream's two directions at once,

@@ -167,10 +167,12 @@ func BenchmarkProcess(b *testing.B) {
 			frames := len(s) / n
 			b.ReportAllocs()
 			b.ResetTimer()
+			stop := reportCPU(b)
 			for i := 0; i < b.N; i++ {
 				k := i % frames
 				d.Process(s[k*n : (k+1)*n])
 			}
+			stop()
 		})
 	}
 }
