@@ -3,6 +3,7 @@ package sip
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
 )
@@ -150,6 +153,17 @@ type validatingConn struct {
 	log    *slog.Logger
 	ua     string
 	parser *gosip.Parser
+	quiet  logLimiter
+}
+
+// logLimiter lets one malformed-message line per second through, so a
+// flood of garbage cannot flood the log.
+type logLimiter struct{ last atomic.Int64 }
+
+func (l *logLimiter) allow() bool {
+	now := time.Now().UnixNano()
+	last := l.last.Load()
+	return now-last >= int64(time.Second) && l.last.CompareAndSwap(last, now)
 }
 
 func (v *validatingConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -165,27 +179,50 @@ func (v *validatingConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if isKeepAlive(data) {
 			continue // RFC 5626 CRLF keep-alives
 		}
-		if norm, changed := normalizeHeaders(data); changed && len(norm) <= len(p) {
-			n = copy(p, norm)
-			data = p[:n]
+		out, res, perr := prepare(v.parser, data, v.ua)
+		if perr == nil && len(out) <= len(p) {
+			return copy(p, out), addr, nil
 		}
-		msg, perr := v.parser.ParseSIP(data)
-		if perr == nil {
-			if req, ok := msg.(*gosip.Request); ok && giveRFC3261Branch(req) {
-				// Re-serialise with the new branch for sipgo's transaction layer.
-				if out := []byte(req.String()); len(out) <= len(p) {
-					n = copy(p, out)
-				}
-			}
-			return n, addr, nil
-		}
-		if res := rejectMalformed(data, v.ua, perr); res != nil {
-			v.log.Info("malformed SIP request refused", "from", addr.String(), "err", perr)
+		if res != nil {
 			v.PacketConn.WriteTo(res, addr)
-		} else {
-			v.log.Info("malformed SIP message dropped", "from", addr.String(), "err", perr)
+		}
+		if v.quiet.allow() {
+			v.log.Info("malformed SIP message refused", "from", addr.String(), "err", perr, "answered", res != nil)
 		}
 	}
+}
+
+// prepare readies one message for sipgo: it normalises the header section,
+// parses it, and gives RFC 2543 requests a usable branch. It returns the
+// bytes to pass on, or, when the message must not reach sipgo, the
+// stateless response to send (nil for responses and garbage) and why.
+func prepare(parser *gosip.Parser, data []byte, ua string) (out, reject []byte, err error) {
+	if norm, changed := normalizeHeaders(data); changed {
+		data = norm
+	}
+	msg, err := safeParse(parser, data)
+	if err != nil {
+		return nil, rejectMalformed(data, ua, err), err
+	}
+	if req, ok := msg.(*gosip.Request); ok && giveRFC3261Branch(req) {
+		rewritten := []byte(req.String())
+		if _, err := safeParse(parser, rewritten); err != nil {
+			return nil, rejectMalformed(data, ua, err), err
+		}
+		return rewritten, nil, nil
+	}
+	return data, nil, nil
+}
+
+// safeParse parses with sipgo, turning a parser panic on hostile input
+// into an error: the datagram is refused and the server keeps running.
+func safeParse(p *gosip.Parser, data []byte) (msg gosip.Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, err = nil, fmt.Errorf("sip parser panic: %v", r)
+		}
+	}()
+	return p.ParseSIP(data)
 }
 
 func isKeepAlive(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
@@ -457,21 +494,15 @@ func (v *validatingStream) frame() ([]byte, bool, error) {
 
 // accept validates one framed message and queues it (or answers it).
 func (v *validatingStream) accept(msg []byte) {
-	if norm, changed := normalizeHeaders(msg); changed {
-		msg = norm
-	}
-	m, perr := v.parser.ParseSIP(msg)
+	out, res, perr := prepare(v.parser, msg, v.ua)
 	if perr != nil {
-		if res := rejectMalformed(msg, v.ua, perr); res != nil {
+		if res != nil {
 			v.log.Info("malformed SIP request refused", "from", v.RemoteAddr().String(), "err", perr)
 			v.Conn.Write(res)
 		}
 		return
 	}
-	if req, ok := m.(*gosip.Request); ok && giveRFC3261Branch(req) {
-		msg = []byte(req.String())
-	}
-	v.out = append(v.out, msg...)
+	v.out = append(v.out, out...)
 }
 
 func rejectOrNil(data []byte, ua string, err error) []byte {
