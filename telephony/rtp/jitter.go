@@ -16,6 +16,7 @@ const jitterSlots = 32 // must exceed depth; power of two for the index mask
 
 type jbSlot struct {
 	used    bool
+	skip    bool // a sequence number used by another payload type (RFC 4733)
 	seq     uint16
 	payload []byte
 }
@@ -51,10 +52,29 @@ func (jb *jitterBuffer) push(seq uint16, payload []byte) (late bool) {
 	if sl.used {
 		return true
 	}
-	sl.used, sl.seq = true, seq
+	sl.used, sl.skip, sl.seq = true, false, seq
 	sl.payload = append(sl.payload[:0], payload...)
 	jb.waiting++
 	return false
+}
+
+// skip marks a sequence number as taken by a packet that is not audio,
+// so the buffer steps over it instead of declaring it lost.
+func (jb *jitterBuffer) skip(seq uint16) {
+	if !jb.started {
+		jb.started = true
+		jb.next = seq
+	}
+	d := int16(seq - jb.next)
+	if d < 0 || int(d) >= jitterSlots {
+		return // already behind us, or too far ahead to matter
+	}
+	sl := &jb.slots[seq%jitterSlots]
+	if sl.used {
+		return
+	}
+	sl.used, sl.skip, sl.seq = true, true, seq
+	jb.waiting++
 }
 
 // pop emits packets that are ready, in order; lost marks a concealed gap.
@@ -65,7 +85,9 @@ func (jb *jitterBuffer) pop(emit func(payload []byte, lost bool)) {
 			sl.used = false
 			jb.waiting--
 			jb.next++
-			emit(sl.payload, false)
+			if !sl.skip {
+				emit(sl.payload, false)
+			}
 			continue
 		}
 		if jb.waiting < jb.depth {

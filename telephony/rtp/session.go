@@ -50,6 +50,8 @@ type Config struct {
 	OnEnd func(err error)
 
 	Logger *slog.Logger
+	// Pacer is the outbound clock; nil means DefaultPacer().
+	Pacer *Pacer
 }
 
 // Stats are counters of one session.
@@ -84,6 +86,23 @@ type Session struct {
 	closed    chan struct{}
 	wg        sync.WaitGroup
 	warnOnce  sync.Map // per-kind log rate limiting
+
+	shard *shard  // the pacer shard that ticks this session
+	tx    txState // outbound stream state, touched only by tick
+}
+
+// txState is the outbound stream: one SSRC, and sequence numbers and
+// timestamps that run on across prompts, silence and DTMF.
+type txState struct {
+	ssrc    uint32
+	seq     uint16
+	ts      uint32
+	eventTS uint32
+	marker  bool
+	pkt     prtp.Packet
+	pcm     []int16
+	payload []byte
+	wire    []byte
 }
 
 type dtmfPacket struct {
@@ -96,6 +115,9 @@ type dtmfPacket struct {
 func NewSession(conn *net.UDPConn, cfg Config) *Session {
 	if cfg.JitterDepth <= 0 {
 		cfg.JitterDepth = 3
+	}
+	if cfg.DTMFPT == int(cfg.PT) {
+		cfg.DTMFPT = -1 // one payload type cannot be both audio and events
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -116,17 +138,26 @@ func NewSession(conn *net.UDPConn, cfg Config) *Session {
 // LocalPort is the UDP port the session receives on.
 func (s *Session) LocalPort() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
 
-// Start launches the receive loop and the outbound clock.
+// Start launches the receive loop and joins the outbound clock.
 func (s *Session) Start() {
-	s.wg.Add(2)
+	s.tx = txState{ssrc: rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(), marker: true,
+		pcm: make([]int16, 0, 960), payload: make([]byte, 0, 960), wire: make([]byte, 1500)}
+	s.wg.Add(1)
 	go s.recvLoop()
-	go s.sendLoop()
+	p := s.cfg.Pacer
+	if p == nil {
+		p = DefaultPacer()
+	}
+	s.shard = p.add(s)
 }
 
 // Close stops both loops and releases the port. It is idempotent.
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		if s.shard != nil {
+			s.shard.remove(s)
+		}
 		s.conn.Close()
 		s.wg.Wait()
 		s.mu.Lock()
@@ -256,77 +287,64 @@ func (s *Session) warn(kind, msg string, args ...any) {
 	}
 }
 
-// sendLoop is the session's single outbound clock.
-func (s *Session) sendLoop() {
-	defer s.wg.Done()
-	ssrc := rand.Uint32()
-	seq := uint16(rand.Uint32())
-	ts := rand.Uint32()
-	var eventTS uint32
-	pkt := &prtp.Packet{Header: prtp.Header{Version: 2, SSRC: ssrc, Marker: true}}
-	pcm := make([]int16, 0, 960)
-	payload := make([]byte, 0, 960)
-	wire := make([]byte, 1500)
-	tick := time.NewTicker(audio.FrameDuration)
-	defer tick.Stop()
-	for {
+// tick sends the next 20 ms of the stream. The pacer calls it, on the
+// session's shard, once per period: it is the stream's one clock.
+func (s *Session) tick() {
+	t := &s.tx
+	s.mu.Lock()
+	c, pt, remote, hold := s.codec, s.pt, s.remote, s.hold
+	frameSamples := audio.SamplesPer(c.SampleRate(), audio.FrameDuration)
+	t.pcm = t.pcm[:frameSamples]
+	s.fillLocked(t.pcm)
+	var dp dtmfPacket
+	haveDTMF := len(s.dtmfOut) > 0
+	if haveDTMF {
+		dp = s.dtmfOut[0]
+		s.dtmfOut = s.dtmfOut[1:]
+	}
+	dtmfPT := s.dtmfPT
+	s.mu.Unlock()
+
+	tsStep := uint32(audio.SamplesPer(c.ClockRate(), audio.FrameDuration))
+	if remote == nil || hold {
+		t.ts += tsStep
+		return
+	}
+	pkt := &t.pkt
+	pkt.Version, pkt.SSRC = 2, t.ssrc
+	pkt.SequenceNumber = t.seq
+	pkt.Marker = t.marker
+	if haveDTMF {
+		if dp.newTS {
+			t.eventTS = t.ts
+		}
+		pkt.PayloadType = uint8(dtmfPT)
+		pkt.Timestamp = t.eventTS
+		pkt.Marker = dp.marker
+		pkt.Payload = dp.payload
+	} else {
+		pkt.PayloadType = pt
+		pkt.Timestamp = t.ts
+		t.payload = c.Encode(t.payload[:0], t.pcm)
+		pkt.Payload = t.payload
+	}
+	n, err := pkt.MarshalTo(t.wire)
+	if err == nil {
+		if _, err = s.conn.WriteToUDP(t.wire[:n], remote); err == nil {
+			s.stats.out.Add(1)
+		}
+	}
+	if err != nil {
 		select {
 		case <-s.closed:
 			return
-		case <-tick.C:
+		default:
 		}
-		s.mu.Lock()
-		c, pt, remote, hold := s.codec, s.pt, s.remote, s.hold
-		frameSamples := audio.SamplesPer(c.SampleRate(), audio.FrameDuration)
-		pcm = pcm[:frameSamples]
-		s.fillLocked(pcm)
-		var dp *dtmfPacket
-		if len(s.dtmfOut) > 0 {
-			d := s.dtmfOut[0]
-			s.dtmfOut = s.dtmfOut[1:]
-			dp = &d
-		}
-		dtmfPT := s.dtmfPT
-		s.mu.Unlock()
-
-		tsStep := uint32(audio.SamplesPer(c.ClockRate(), audio.FrameDuration))
-		if remote == nil || hold {
-			ts += tsStep
-			continue
-		}
-		pkt.SequenceNumber = seq
-		if dp != nil {
-			if dp.newTS {
-				eventTS = ts
-			}
-			pkt.PayloadType = uint8(dtmfPT)
-			pkt.Timestamp = eventTS
-			pkt.Marker = dp.marker
-			pkt.Payload = dp.payload
-		} else {
-			pkt.PayloadType = pt
-			pkt.Timestamp = ts
-			payload = c.Encode(payload[:0], pcm)
-			pkt.Payload = payload
-		}
-		n, err := pkt.MarshalTo(wire)
-		if err == nil {
-			if _, err = s.conn.WriteToUDP(wire[:n], remote); err == nil {
-				s.stats.out.Add(1)
-			}
-		}
-		if err != nil {
-			select {
-			case <-s.closed:
-				return
-			default:
-			}
-			s.warn("send", "rtp send failed", "err", err)
-		}
-		seq++
-		ts += tsStep
-		pkt.Marker = false
+		s.warn("send", "rtp send failed", "err", err)
 	}
+	t.seq++
+	t.ts += tsStep
+	t.marker = false
 }
 
 // fillLocked fills pcm from the current source, padding with silence.
@@ -358,13 +376,32 @@ func (s *Session) recvLoop() {
 	var pkt prtp.Packet
 	jb := newJitterBuffer(s.cfg.JitterDepth)
 	pcm := make([]int16, 0, 960)
-	lastRx := time.Now()
-	for {
-		deadline := time.Second
-		if s.cfg.MediaTimeout > 0 && s.cfg.MediaTimeout < deadline {
-			deadline = s.cfg.MediaTimeout
+	var curCodec codec.Codec = s.cfg.Codec
+	emit := func(payload []byte, lost bool) {
+		if lost {
+			s.stats.lost.Add(1)
+			pcm = pcm[:audio.SamplesPer(curCodec.SampleRate(), audio.FrameDuration)]
+			clear(pcm) // conceal a lost packet with silence
+		} else {
+			pcm = curCodec.Decode(pcm[:0], payload)
 		}
-		s.conn.SetReadDeadline(time.Now().Add(deadline))
+		if s.cfg.OnFrame != nil && len(pcm) > 0 {
+			s.cfg.OnFrame(pcm)
+		}
+	}
+	lastRx := time.Now()
+	wait := time.Second
+	if s.cfg.MediaTimeout > 0 && s.cfg.MediaTimeout < wait {
+		wait = s.cfg.MediaTimeout
+	}
+	// The read deadline is pushed forward at most every wait/4, not per
+	// packet: it only has to wake the loop to check the media timeout.
+	var deadlineSet time.Time
+	for {
+		if now := time.Now(); now.Sub(deadlineSet) > wait/4 {
+			s.conn.SetReadDeadline(now.Add(wait))
+			deadlineSet = now
+		}
 		n, from, err := s.conn.ReadFromUDP(buf)
 		if err != nil {
 			select {
@@ -374,6 +411,7 @@ func (s *Session) recvLoop() {
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
+				deadlineSet = time.Time{}
 				s.mu.Lock()
 				hold := s.hold
 				s.mu.Unlock()
@@ -410,6 +448,10 @@ func (s *Session) recvLoop() {
 		s.mu.Unlock()
 		switch {
 		case int(pkt.PayloadType) == dtmfPT:
+			// Events share the stream's sequence numbers: tell the
+			// jitter buffer so the audio does not see them as lost.
+			jb.skip(pkt.SequenceNumber)
+			jb.pop(emit)
 			if s.cfg.OnDTMF != nil {
 				s.cfg.OnDTMF(pkt.Timestamp, pkt.Marker, pkt.Payload)
 			}
@@ -418,18 +460,8 @@ func (s *Session) recvLoop() {
 			if late {
 				s.stats.late.Add(1)
 			}
-			jb.pop(func(payload []byte, lost bool) {
-				if lost {
-					s.stats.lost.Add(1)
-					pcm = pcm[:audio.SamplesPer(c.SampleRate(), audio.FrameDuration)]
-					clear(pcm) // conceal a lost packet with silence
-				} else {
-					pcm = c.Decode(pcm[:0], payload)
-				}
-				if s.cfg.OnFrame != nil && len(pcm) > 0 {
-					s.cfg.OnFrame(pcm)
-				}
-			})
+			curCodec = c
+			jb.pop(emit)
 		default:
 			s.warn("pt", "RTP with unexpected payload type ignored", "pt", pkt.PayloadType)
 		}
