@@ -27,8 +27,13 @@ type Pacer struct {
 const maxCatchUp = 5
 
 type shard struct {
-	mu       sync.Mutex
-	sessions map[*Session]struct{}
+	mu sync.Mutex
+	// sessions tick in this order every period, so each session keeps the
+	// same offset within the tick and its packets stay 20 ms apart even
+	// when a tick's work takes milliseconds. index maps a session to its
+	// position for removal.
+	sessions []*Session
+	index    map[*Session]int
 	phase    time.Duration
 	running  bool // a loop goroutine is ticking
 }
@@ -39,7 +44,7 @@ func NewPacer() *Pacer {
 	p := &Pacer{}
 	for i := 0; i < n; i++ {
 		p.shards = append(p.shards, &shard{
-			sessions: map[*Session]struct{}{},
+			index:    map[*Session]int{},
 			phase:    audio.FrameDuration * time.Duration(i) / time.Duration(n),
 		})
 	}
@@ -64,7 +69,8 @@ func (p *Pacer) add(s *Session) *shard {
 	p.next++
 	p.mu.Unlock()
 	sh.mu.Lock()
-	sh.sessions[s] = struct{}{}
+	sh.index[s] = len(sh.sessions)
+	sh.sessions = append(sh.sessions, s)
 	start := !sh.running
 	sh.running = true
 	sh.mu.Unlock()
@@ -78,8 +84,19 @@ func (p *Pacer) add(s *Session) *shard {
 // running and will not run again.
 func (sh *shard) remove(s *Session) {
 	sh.mu.Lock()
-	delete(sh.sessions, s)
-	sh.mu.Unlock()
+	defer sh.mu.Unlock()
+	i, ok := sh.index[s]
+	if !ok {
+		return
+	}
+	// Keep the order of the others: only later sessions move up a place.
+	copy(sh.sessions[i:], sh.sessions[i+1:])
+	sh.sessions[len(sh.sessions)-1] = nil
+	sh.sessions = sh.sessions[:len(sh.sessions)-1]
+	delete(sh.index, s)
+	for j := i; j < len(sh.sessions); j++ {
+		sh.index[sh.sessions[j]] = j
+	}
 }
 
 // loop ticks while the shard has sessions and exits when it has none, so
@@ -98,7 +115,7 @@ func (sh *shard) loop() {
 			sh.mu.Unlock()
 			return
 		}
-		for s := range sh.sessions {
+		for _, s := range sh.sessions {
 			s.tick()
 		}
 		sh.mu.Unlock()
