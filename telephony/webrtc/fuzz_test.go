@@ -2,10 +2,8 @@ package webrtc
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"testing"
 	"time"
 )
@@ -80,22 +78,6 @@ func FuzzAnswer(f *testing.F) {
 	}
 	f.Cleanup(func() { s.Close(context.Background()) })
 	f.Fuzz(func(t *testing.T, sdp string) {
-		if fh, err := os.OpenFile("/tmp/fuzzprog.txt", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintf(fh, "%s %q\n", time.Now().Format("15:04:05.000"), sdp[:min(len(sdp), 40)])
-			fh.Close()
-		}
-		wd := make(chan struct{})
-		defer close(wd)
-		go func() {
-			select {
-			case <-wd:
-			case <-time.After(8 * time.Second):
-				fh, _ := os.Create("/tmp/fuzzhang.txt")
-				fh.WriteString(sdp + "\n=====\n")
-				pprof.Lookup("goroutine").WriteTo(fh, 2)
-				fh.Close()
-			}
-		}()
 		o, err := parseOffer([]byte(`{"sdp":` + jsonString(sdp) + `}`))
 		if err != nil {
 			return
