@@ -44,8 +44,8 @@ func NewPacer() *Pacer {
 	p := &Pacer{}
 	for i := 0; i < n; i++ {
 		p.shards = append(p.shards, &shard{
-			index:    map[*Session]int{},
-			phase:    audio.FrameDuration * time.Duration(i) / time.Duration(n),
+			index: map[*Session]int{},
+			phase: audio.FrameDuration * time.Duration(i) / time.Duration(n),
 		})
 	}
 	return p
