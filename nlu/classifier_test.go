@@ -272,3 +272,19 @@ func BenchmarkTrainHWU64(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrainCLINC150 trains on CLINC150 train+oos_train (15 100 rows,
+// 151 classes), the size the training-time target is set on.
+func BenchmarkTrainCLINC150(b *testing.B) {
+	s, err := ReadCLINC150("../../shared/data/intents/clinc150/data_full.json")
+	if err != nil {
+		b.Skip(err)
+	}
+	intents, oos := IntentsFromExamples(append(s["train"], s["oos_train"]...))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Train(intents, Options{OutOfScope: oos, CalibrationFolds: -1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -60,11 +60,7 @@ func (c *Classifier) scoreRows(rows []Example) []scoredRow {
 	s := c.newScratch()
 	out := make([]scoredRow, len(rows))
 	for i, e := range rows {
-		s.norm = appendNormalized(s.norm[:0], e.Text)
-		s.tokens = appendTokens(s.tokens[:0], string(s.norm))
-		s.keys = c.vocab.spec.appendFeatures(s.keys[:0], s.tokens)
-		slices.Sort(s.keys)
-		s.vec = c.vocab.vectorize(s.keys, s.vec)
+		c.vectorize(e.Text, s)
 		sc := make([]float64, len(c.names))
 		c.model.scores(s.vec, sc)
 		l, ok := index[e.Intent]

@@ -102,36 +102,35 @@ func svmBinary(X []sparse, y []int, class int, qii []float64, w []float32, alpha
 			if y[i] == class {
 				yi = 1
 			}
-			x := X[i]
+			idx, val := X[i].idx, X[i].val
+			val = val[:len(idx)]
 			var dot32 float32
-			for k, f := range x.idx {
-				dot32 += w[f] * x.val[k]
+			for k, f := range idx {
+				dot32 += w[f] * val[k]
 			}
 			dot := float64(dot32) + b*p.bias
-			g := yi*dot - 1 + dii*alpha[i]
+			a := alpha[i]
+			g := yi*dot - 1 + dii*a
 			pg := g
-			if alpha[i] == 0 {
+			if a == 0 {
 				if g > pgMaxOld {
 					active--
 					order[s], order[active] = order[active], order[s]
 					s--
 					continue
 				}
-				if g > 0 {
-					pg = 0
-				}
+				pg = min(g, 0)
 			}
 			pgMax = max(pgMax, pg)
 			pgMin = min(pgMin, pg)
 			if math.Abs(pg) < 1e-12 {
 				continue
 			}
-			old := alpha[i]
-			alpha[i] = max(old-g/(qii[i]+dii), 0)
-			d := (alpha[i] - old) * yi
+			alpha[i] = max(a-g/(qii[i]+dii), 0)
+			d := (alpha[i] - a) * yi
 			d32 := float32(d)
-			for k, f := range x.idx {
-				w[f] += d32 * x.val[k]
+			for k, f := range idx {
+				w[f] += d32 * val[k]
 			}
 			b += d * p.bias
 		}

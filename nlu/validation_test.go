@@ -1,0 +1,148 @@
+package nlu
+
+import (
+	"os"
+	"sort"
+	"testing"
+	"time"
+)
+
+// The tests in this file choose the model's settings on validation data;
+// they need the shared data sets and take minutes, so they run only with
+// NLU_VALIDATION=1:
+//
+//	NLU_VALIDATION=1 go test -run Validation -v ./nlu/
+
+func needValidation(t *testing.T) {
+	t.Helper()
+	if os.Getenv("NLU_VALIDATION") == "" {
+		t.Skip("set NLU_VALIDATION=1 to run")
+	}
+}
+
+type namedConfig struct {
+	name string
+	cfg  modelConfig
+}
+
+// variants returns the default configuration and the alternatives that
+// were measured against it.
+func variants() []namedConfig {
+	out := []namedConfig{{"default", defaultConfig}}
+	add := func(name string, f func(*modelConfig)) {
+		c := defaultConfig
+		f(&c)
+		out = append(out, namedConfig{name, c})
+	}
+	add("10 epochs", func(c *modelConfig) { c.epochs = 10 })
+	add("3 epochs", func(c *modelConfig) { c.epochs = 3 })
+	add("C=0.5", func(c *modelConfig) { c.C = 0.5 })
+	add("C=2", func(c *modelConfig) { c.C = 2 })
+	add("char 2-5", func(c *modelConfig) { c.spec.charMax = 5 })
+	add("char 3-5", func(c *modelConfig) { c.spec.charMin, c.spec.charMax = 3, 5 })
+	add("words x0.7", func(c *modelConfig) { c.groupWeight[groupWord] = 0.7 })
+	add("words x1.5", func(c *modelConfig) { c.groupWeight[groupWord] = 1.5 })
+	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
+	return out
+}
+
+// TestValidationCLINC150 trains on CLINC150 train+oos_train and reports
+// on val: in-scope accuracy without a threshold, out-of-scope recall when
+// the threshold may cost 0.5 or 1 point of in-scope accuracy, and the
+// operating point Calibrate picks.
+func TestValidationCLINC150(t *testing.T) {
+	needValidation(t)
+	s, err := ReadCLINC150("../../shared/data/intents/clinc150/data_full.json")
+	if err != nil {
+		t.Skip(err)
+	}
+	intents, oos := IntentsFromExamples(append(s["train"], s["oos_train"]...))
+	val := append(s["val"], s["oos_val"]...)
+	for _, v := range variants() {
+		c0, t0 := processCPU(), time.Now()
+		c, err := train(intents, Options{OutOfScope: oos, CalibrationFolds: -1}, v.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wall, cpu := time.Since(t0), processCPU()-c0
+		acc0, rec05, rec10 := oosCurve(c, val)
+		c.Calibrate(val)
+		r := c.Evaluate(val, nil)
+		t.Logf("%-12s acc %.4f | OOS recall at -0.5 %.2f, at -1 %.2f | calibrated %.4f / %.2f | train %v, CPU %v",
+			v.name, acc0, rec05, rec10, r.Accuracy, r.OOSRecall, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
+	}
+}
+
+// oosCurve returns the in-scope accuracy without threshold and the best
+// out-of-scope recall at thresholds costing at most 0.5 and 1 point of it,
+// at the temperature fitted on rows.
+func oosCurve(c *Classifier, rows []Example) (acc0, rec05, rec10 float64) {
+	sr := c.scoreRows(rows)
+	c.temp = fitTemperature(sr, c.oos)
+	probs := c.softmaxRows(sr)
+	type row struct {
+		conf         float64
+		correct, out bool // out: an out-of-scope row accepted as an intent
+	}
+	var rs []row
+	nIn, nOut, inOK, outOK := 0, 0, 0, 0
+	for i, r := range sr {
+		best, oosWins := c.best(probs[i])
+		x := row{conf: probs[i][best], correct: !r.oos && !oosWins && best == r.label, out: r.oos && !oosWins}
+		rs = append(rs, x)
+		if r.oos {
+			nOut++
+			if oosWins {
+				outOK++
+			}
+		} else {
+			nIn++
+		}
+		if x.correct {
+			inOK++
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].conf < rs[j].conf })
+	acc0 = ratio(inOK, nIn)
+	for _, x := range rs { // raise the threshold past x
+		a, rc := ratio(inOK, nIn), ratio(outOK, nOut)
+		if a >= acc0-0.005 {
+			rec05 = max(rec05, rc)
+		}
+		if a >= acc0-0.01 {
+			rec10 = max(rec10, rc)
+		}
+		if x.correct {
+			inOK--
+		}
+		if x.out {
+			outOK++
+		}
+	}
+	return acc0, rec05, rec10
+}
+
+// TestValidationHWU64 trains on the 5- and 10-shot HWU64 splits and
+// reports closed-set accuracy on valid.
+func TestValidationHWU64(t *testing.T) {
+	needValidation(t)
+	val, err := ReadLineAligned("../../shared/data/intents/hwu64/valid")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, split := range []string{"train_5", "train_10"} {
+		rows, err := ReadLineAligned("../../shared/data/intents/hwu64/" + split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		intents, _ := IntentsFromExamples(rows)
+		for _, v := range variants() {
+			c, err := train(intents, Options{CalibrationFolds: -1, Temperature: 1}, v.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetThreshold(1e-9)
+			t.Logf("%-8s %-12s acc %.4f", split, v.name, c.Evaluate(val, nil).Accuracy)
+		}
+	}
+}
