@@ -70,6 +70,19 @@ type Config struct {
 	MaxGainDB  float64
 	// NBest caps the alternatives returned with a final result.
 	NBest int
+	// CMNInitNarrow is the prior cepstral mean of live (streaming)
+	// decoding for narrowband input after conditioning; nil uses the
+	// model's -cmninit, which describes wideband microphone speech.
+	// Every utterance starts from it, so results do not depend on what the
+	// decoder heard before.
+	CMNInitNarrow []float32
+	// CMNPrior is the weight of the prior mean, in frames (10 ms), when
+	// CMNAdapt folds the utterance's own frames in; 0 means 500.
+	CMNPrior int
+	// CMNAdapt updates the live cepstral mean after every write, so it
+	// moves from the prior toward the caller's channel within the
+	// utterance (pocketsphinx alone keeps the prior for the first 3 s).
+	CMNAdapt bool
 }
 
 // DefaultConfig is the configuration tuned on the dev split.

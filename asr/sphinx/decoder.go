@@ -7,6 +7,8 @@ package sphinx
 #include <stdlib.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
+#include <sphinxbase/cmn.h>
 
 static ps_decoder_t *ivr_ps_init(int argc, char **argv) {
 	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, TRUE);
@@ -30,6 +32,45 @@ static double ivr_swap_float(ps_decoder_t *ps, const char *name, double v) {
 	return old;
 }
 
+// ivr_cmn_start puts cepstral mean normalization in a known state for a
+// new utterance. feat_cmn silently turns a batch setting into live for
+// good the first time a decoder sees a partial utterance, and live CMN
+// carries the previous utterance's mean; both made results depend on what
+// the decoder had decoded before. init (n values, or NULL) is the prior
+// mean for live CMN, weighted as prior frames.
+static int ivr_cmn_start(ps_decoder_t *ps, int batch, const float *init, int n, int prior) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL || f->cmn == CMN_NONE) return 0;
+	cmn_t *c = f->cmn_struct;
+	f->cmn = batch ? CMN_BATCH : CMN_LIVE;
+	if (init == NULL) return 0;
+	if (n != c->veclen) return -1;
+	for (int i = 0; i < n; i++) {
+		c->cmn_mean[i] = init[i];
+		c->sum[i] = init[i] * prior;
+	}
+	c->nframe = prior;
+	return 0;
+}
+
+// ivr_cmn_update recomputes the live mean from the prior and the frames
+// seen so far (pocketsphinx itself only does so every 300 frames).
+static void ivr_cmn_update(ps_decoder_t *ps) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL || f->cmn != CMN_LIVE) return;
+	cmn_live_update(f->cmn_struct);
+}
+
+// ivr_cmn_get copies the current cepstral mean (after a batch utterance:
+// that utterance's mean) into out; it returns the vector length.
+static int ivr_cmn_get(ps_decoder_t *ps, float *out, int n) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL) return 0;
+	cmn_t *c = f->cmn_struct;
+	for (int i = 0; i < n && i < c->veclen; i++) out[i] = c->cmn_mean[i];
+	return c->veclen;
+}
+
 static void ivr_quiet(void) {
 	err_set_logfp(NULL);
 }
@@ -41,6 +82,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -51,6 +93,9 @@ var quietOnce sync.Once
 // by one stream at a time.
 type decoder struct {
 	ps       *C.ps_decoder_t
+	cmnInit  []float32 // the model's initial cepstral mean (-cmninit)
+	pd       *pronDict
+	words    map[string]bool // words in the decoder's dictionary
 	searches map[string]bool
 	order    []string // load order, for eviction
 }
@@ -65,15 +110,31 @@ func newDecoder(cfg Config) (*decoder, error) {
 		dir = DefaultModelDir
 	}
 	hmm := filepath.Join(dir, "en-us")
-	dict := filepath.Join(dir, "cmudict-en-us.dict")
-	for _, p := range []string{filepath.Join(hmm, "mdef"), dict} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("sphinx: model file missing (apt-get install pocketsphinx-en-us): %w", err)
-		}
+	if _, err := os.Stat(filepath.Join(hmm, "mdef")); err != nil {
+		return nil, fmt.Errorf("sphinx: model file missing (apt-get install pocketsphinx-en-us): %w", err)
 	}
+	pd, err := loadDict(filepath.Join(dir, "cmudict-en-us.dict"))
+	if err != nil {
+		return nil, err
+	}
+	// The decoder starts with the digits only; each search adds its words
+	// when it is loaded (see pronDict).
+	dict, err := writeDict(pd, digitWords)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(dict)
 	args := []string{"-hmm", hmm, "-dict", dict, "-logfn", "/dev/null"}
 	args = append(args, defaultArgs...)
 	args = append(args, cfg.Args...)
+	fp, err := featParams(filepath.Join(hmm, "feat.params"), args)
+	if err != nil {
+		return nil, err
+	}
+	if fp != "" {
+		defer os.Remove(fp)
+		args = append(args, "-featparams", fp)
+	}
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)
@@ -87,7 +148,63 @@ func newDecoder(cfg Config) (*decoder, error) {
 	if ps == nil {
 		return nil, fmt.Errorf("sphinx: decoder init failed (args %v)", args)
 	}
-	return &decoder{ps: ps, searches: map[string]bool{}}, nil
+	d := &decoder{ps: ps, searches: map[string]bool{}, pd: pd, words: map[string]bool{}}
+	for _, w := range digitWords {
+		d.words[w] = true
+	}
+	d.cmnInit = d.cmnMean()
+	return d, nil
+}
+
+// cmnMean returns the current cepstral mean vector.
+func (d *decoder) cmnMean() []float32 {
+	v := make([]float32, 64)
+	n := int(C.ivr_cmn_get(d.ps, (*C.float)(unsafe.Pointer(&v[0])), C.int(len(v))))
+	return v[:min(n, len(v))]
+}
+
+// featParams handles front-end arguments the model's feat.params also
+// sets: pocketsphinx applies that file after the command line, so such
+// arguments would be silently ignored. When args set any of them it writes
+// a merged copy to a temporary file and returns its path ("" when none).
+func featParams(path string, args []string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("sphinx: %w", err)
+	}
+	var keys []string
+	vals := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 {
+			keys = append(keys, f[0])
+			vals[f[0]] = f[1]
+		}
+	}
+	changed := false
+	for i := 0; i+1 < len(args); i += 2 {
+		if _, ok := vals[args[i]]; ok {
+			vals[args[i]] = args[i+1]
+			changed = true
+		}
+	}
+	if !changed {
+		return "", nil
+	}
+	var out strings.Builder
+	for _, k := range keys {
+		out.WriteString(k + " " + vals[k] + "\n")
+	}
+	f, err := os.CreateTemp("", "ivr-feat-*.params")
+	if err != nil {
+		return "", fmt.Errorf("sphinx: %w", err)
+	}
+	_, werr := f.WriteString(out.String())
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sphinx: write feature parameters: %w", err)
+	}
+	return f.Name(), nil
 }
 
 func (d *decoder) free() {
@@ -97,31 +214,81 @@ func (d *decoder) free() {
 	}
 }
 
-// known reports whether the dictionary has w.
-func (d *decoder) known(w string) bool {
-	cw := C.CString(w)
-	defer C.free(unsafe.Pointer(cw))
-	p := C.ps_lookup_word(d.ps, cw)
-	if p == nil {
-		return false
+// writeDict writes the pronunciations of words to a temporary file in
+// CMUdict format and returns its path.
+func writeDict(pd *pronDict, words []string) (string, error) {
+	var b strings.Builder
+	for _, w := range words {
+		for i, p := range pd.prons(w) {
+			if i == 0 {
+				fmt.Fprintf(&b, "%s %s\n", w, p)
+			} else {
+				fmt.Fprintf(&b, "%s(%d) %s\n", w, i+1, p)
+			}
+		}
 	}
-	C.free(unsafe.Pointer(p))
-	return true
+	f, err := os.CreateTemp("", "ivr-*.dict")
+	if err != nil {
+		return "", fmt.Errorf("sphinx: %w", err)
+	}
+	_, werr := f.WriteString(b.String())
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sphinx: write dictionary: %w", err)
+	}
+	return f.Name(), nil
 }
 
-// addWord adds a pronunciation (space-separated phones) to the dictionary.
-func (d *decoder) addWord(w, phones string) error {
-	cw, cp := C.CString(w), C.CString(phones)
-	defer C.free(unsafe.Pointer(cw))
-	defer C.free(unsafe.Pointer(cp))
-	if C.ps_add_word(d.ps, cw, cp, 1) < 0 {
-		return fmt.Errorf("sphinx: cannot add word %q /%s/", w, phones)
+// ensureWords adds the words the decoder's dictionary lacks. Adding a word
+// also adds it as a unigram to every language model already loaded, which
+// would make a model's behaviour depend on what was loaded after it, so
+// every loaded search is dropped first (they reload in about a
+// millisecond with a small dictionary).
+func (d *decoder) ensureWords(words []string) error {
+	var missing []string
+	for _, w := range words {
+		if !d.words[w] {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for _, name := range d.order {
+		cn := C.CString(name)
+		C.ps_unset_search(d.ps, cn)
+		C.free(unsafe.Pointer(cn))
+	}
+	d.order = d.order[:0]
+	clear(d.searches)
+	for _, w := range missing {
+		prons := d.pd.prons(w)
+		if len(prons) == 0 {
+			return fmt.Errorf("sphinx: no pronunciation for %q", w)
+		}
+		for i, p := range prons {
+			name := w
+			if i > 0 {
+				name = fmt.Sprintf("%s(%d)", w, i+1)
+			}
+			cw, cp := C.CString(name), C.CString(p)
+			rc := C.ps_add_word(d.ps, cw, cp, 0)
+			C.free(unsafe.Pointer(cw))
+			C.free(unsafe.Pointer(cp))
+			if rc < 0 {
+				return fmt.Errorf("sphinx: cannot add word %q /%s/", name, p)
+			}
+		}
+		d.words[w] = true
 	}
 	return nil
 }
 
 // use makes s the active search, loading it first if needed.
 func (d *decoder) use(s search) error {
+	if err := d.ensureWords(s.words); err != nil {
+		return err
+	}
 	if !d.searches[s.name] {
 		if len(d.order) >= maxSearches {
 			old := d.order[0]
@@ -183,12 +350,36 @@ func (d *decoder) use(s search) error {
 	return nil
 }
 
-func (d *decoder) start() error {
+// start begins an utterance from a state that does not depend on earlier
+// utterances: a new stream (the front end's noise estimate is reset) and
+// cepstral mean normalization either over the whole utterance (batch) or
+// live from init (nil: the model's -cmninit) weighted as prior frames.
+func (d *decoder) start(batch bool, init []float32, prior int) error {
+	if C.ps_start_stream(d.ps) < 0 {
+		return errors.New("sphinx: start stream failed")
+	}
+	if init == nil {
+		init = d.cmnInit
+	}
+	var p *C.float
+	if len(init) > 0 {
+		p = (*C.float)(unsafe.Pointer(&init[0]))
+	}
+	b := C.int(0)
+	if batch {
+		b = 1
+	}
+	if C.ivr_cmn_start(d.ps, b, p, C.int(len(init)), C.int(max(1, prior))) < 0 {
+		return fmt.Errorf("sphinx: cepstral mean has %d values, the model wants another length", len(init))
+	}
 	if C.ps_start_utt(d.ps) < 0 {
 		return errors.New("sphinx: start utterance failed")
 	}
 	return nil
 }
+
+// cmnUpdate folds the frames decoded so far into the live cepstral mean.
+func (d *decoder) cmnUpdate() { C.ivr_cmn_update(d.ps) }
 
 // process decodes s; full says s is the whole utterance, which lets the
 // decoder normalize cepstra over the utterance (batch CMN) instead of

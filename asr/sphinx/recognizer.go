@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/audio"
 )
 
 func init() {
@@ -49,6 +50,9 @@ func New(cfg Config) (*Recognizer, error) {
 	}
 	if cfg.Condition.OutRate == 0 {
 		cfg.Condition = asr.DefaultCondition
+	}
+	if cfg.CMNPrior <= 0 {
+		cfg.CMNPrior = 500
 	}
 	if cfg.PhraseMode == "" {
 		cfg.PhraseMode = PhrasesLM
@@ -150,11 +154,11 @@ func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
 	}
 	var err error
 	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
-		s, err = compileGrammar(h, d.known)
+		s, err = compileGrammar(h, d.pd.known)
 		s.wip = r.cfg.GrammarWIP
 		s.name += fmt.Sprintf("-w%g", s.wip)
 	} else {
-		s, err = compileLM(h, r.cfg.LM, d.known)
+		s, err = compileLM(h, r.cfg.LM, d.pd.known)
 	}
 	if err != nil {
 		return search{}, err
@@ -195,7 +199,11 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 		err = d.use(s)
 	}
 	if err == nil {
-		err = d.start()
+		var init []float32
+		if rate < audio.Rate16k {
+			init = r.cfg.CMNInitNarrow
+		}
+		err = d.start(batch, init, r.cfg.CMNPrior)
 	}
 	if err != nil {
 		r.release(d)
@@ -230,7 +238,13 @@ func (s *stream) Write(samples []int16) error {
 		return nil
 	}
 	s.buf = s.cond.Process(s.buf[:0], samples)
-	return s.d.process(s.buf, false)
+	if err := s.d.process(s.buf, false); err != nil {
+		return err
+	}
+	if s.r.cfg.CMNAdapt {
+		s.d.cmnUpdate()
+	}
+	return nil
 }
 
 func (s *stream) Partial() (asr.Result, bool) {

@@ -224,3 +224,24 @@ func BenchmarkDecodeDigit(b *testing.B) {
 	}
 	b.ReportMetric(time.Since(t0).Seconds()/float64(b.N)/c.Duration().Seconds(), "rtf")
 }
+
+// TestResultsDoNotDependOnHistory decodes the same clip on a fresh decoder
+// and again after the decoder has streamed other utterances through other
+// searches: cepstral mean, noise estimate and loaded searches must not
+// carry over between utterances.
+func TestResultsDoNotDependOnHistory(t *testing.T) {
+	phrases := asr.Hints{Phrases: []string{"check my balance", "lost card", "three", "speak to an agent"}}
+	for _, h := range []asr.Hints{{Grammar: asr.GrammarDigits}, phrases} {
+		r := newTestRecognizer(t, func(c *Config) { c.Decoders = 1 })
+		c := loadDigit(t, 3)
+		first := decode(t, r, c, h)
+		for _, d := range []int{8, 1, 6} {
+			decode(t, r, loadDigit(t, d), phrases)
+			decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarYesNo, Phrases: []string{"zorbcard"}})
+		}
+		again := decode(t, r, c, h)
+		if first.Text != again.Text || first.Confidence != again.Confidence {
+			t.Errorf("%v: fresh decoder %q (%.3f), after other utterances %q (%.3f)", h, first.Text, first.Confidence, again.Text, again.Confidence)
+		}
+	}
+}

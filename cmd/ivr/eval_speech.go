@@ -49,6 +49,9 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
 	batchG := fs.Bool("batch-grammars", def.BatchGrammars, "sphinx: decode closed grammars whole at their end")
 	gwip := fs.Float64("grammar-wip", def.GrammarWIP, "sphinx: word insertion penalty of closed grammars (0: decoder default)")
+	cmnInit := fs.String("cmn-init", "", `sphinx: live CMN prior mean for narrowband input, comma-separated, or "model" for the model's -cmninit ("" keeps the tuned default)`)
+	cmnPrior := fs.Int("cmn-prior", def.CMNPrior, "sphinx: weight of the live CMN prior mean, in 10 ms frames (0: 500)")
+	cmnAdapt := fs.Bool("cmn-adapt", def.CMNAdapt, "sphinx: fold each write into the live CMN mean")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -88,6 +91,23 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.Batch = *batch
 		cfg.BatchGrammars = *batchG
 		cfg.GrammarWIP = *gwip
+		cfg.CMNPrior = *cmnPrior
+		cfg.CMNAdapt = *cmnAdapt
+		switch *cmnInit {
+		case "":
+		case "model":
+			cfg.CMNInitNarrow = nil
+		default:
+			cfg.CMNInitNarrow = nil
+			for _, f := range strings.Split(*cmnInit, ",") {
+				var v float32
+				if _, err := fmt.Sscan(strings.TrimSpace(f), &v); err != nil {
+					fmt.Fprintf(stderr, "eval speech: --cmn-init: %q: %v\n", f, err)
+					return 2
+				}
+				cfg.CMNInitNarrow = append(cfg.CMNInitNarrow, v)
+			}
+		}
 		r, err := sphinx.New(cfg)
 		if err != nil {
 			fmt.Fprintln(stderr, "eval speech:", err)
