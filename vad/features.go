@@ -23,7 +23,9 @@ const (
 	maxLag = 128 // 16 ms at 8 kHz: 62.5 Hz, the lowest pitch considered
 
 	// numFeatures is the length of the model's input vector.
-	numFeatures = 36
+	numFeatures = 38
+
+	veryLongCtx = 150 // frames (3 s) for continuity statistics
 
 	modLen = 32 // frames (640 ms) for the syllabic modulation spectrum
 )
@@ -39,7 +41,7 @@ var featureNames = [numFeatures]string{
 	"snr_mean_200ms", "level_std_1s", "harm_mean_200ms", "flux_mean_200ms", "flat_mean_200ms",
 	"voiced_frac_1s", "flux_mean_1s", "snr_max_1s", "speechband_ratio", "level_delta",
 	"snr_prev", "harm_prev", "pitch_stable_200ms", "band_mod_1s", "mod_4hz", "centroid_std_1s",
-	"dip_300ms", "pause_frac_1s", "harm_std_1s", "mod_4hz_low",
+	"dip_300ms", "pause_frac_1s", "harm_std_1s", "mod_4hz_low", "pause_frac_3s", "voiced_frac_3s",
 }
 
 // extractor turns 20 ms hops of 8 kHz audio into feature vectors. It keeps
@@ -79,6 +81,8 @@ type extractor struct {
 	lagHist   [longCtx]float64 // pitch lag, 0 when unvoiced
 	centHist  [longCtx]float64
 	lowHist   [longCtx]float64 // level of 60-900 Hz, dB
+	level3s   [veryLongCtx]float64
+	harm3s    [veryLongCtx]float64
 	bandHist  [longCtx][numBands]float64
 
 	modCos, modSin [3][modLen]float64 // DFT rows for 3.1, 4.7 and 6.25 Hz
@@ -136,6 +140,7 @@ func (e *extractor) reset() {
 	e.fluxHist, e.flatHist = [longCtx]float64{}, [longCtx]float64{}
 	e.lagHist, e.centHist, e.lowHist = [longCtx]float64{}, [longCtx]float64{}, [longCtx]float64{}
 	e.bandHist = [longCtx][numBands]float64{}
+	e.level3s, e.harm3s = [veryLongCtx]float64{}, [veryLongCtx]float64{}
 	e.prevBandDB = [numBands]float64{}
 	e.prevLag, e.prevLevel, e.prevSNR, e.prevHarm = 0, floorDB, 0, 0
 }
@@ -292,6 +297,8 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		e.lagHist[i] = lag
 	}
 	e.bandHist[i] = e.bandDB
+	i3 := e.frames % veryLongCtx
+	e.level3s[i3], e.harm3s[i3] = level, harm
 	n := e.frames + 1
 	nShort, nLong := min(n, shortCtx), min(n, longCtx)
 	var snrMean, harmMean, fluxMean, flatMean float64
@@ -380,6 +387,25 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		}
 	}
 	pauses /= nl
+
+	// Continuity over 3 s: music and tones rarely pause and stay voiced;
+	// a talker pauses between phrases and alternates voiced and unvoiced.
+	n3 := min(n, veryLongCtx)
+	hi3s := -1e9
+	for j := 0; j < n3; j++ {
+		hi3s = math.Max(hi3s, e.level3s[j])
+	}
+	var pauses3, voiced3 float64
+	for j := 0; j < n3; j++ {
+		if e.level3s[j] < hi3s-12 {
+			pauses3++
+		}
+		if e.harm3s[j] > 0.6 {
+			voiced3++
+		}
+	}
+	pauses3 /= float64(n3)
+	voiced3 /= float64(n3)
 	hm := harmSum / nl
 	harmStd := math.Sqrt(math.Max(0, harmSq/nl-hm*hm))
 
@@ -413,6 +439,8 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	out[33] = pauses
 	out[34] = harmStd
 	out[35] = modLow
+	out[36] = pauses3
+	out[37] = voiced3
 
 	copy(e.prevBandDB[:], e.bandDB[:])
 	e.prevLag = lag

@@ -23,10 +23,11 @@ import (
 // Model selection uses a validation part of the training set (the last 15 %
 // of its clips); the TEST split is never seen (it is measured by
 // TestModelQuality and `ivr eval vad`). Besides the training hold music, the
-// trainer mixes in 90 s from each track of Debian's planetblupi-music-ogg
-// (game music, GPL), converted with sox, when both are installed:
+// trainer mixes in up to 90 s from each track of Debian's
+// planetblupi-music-ogg and colobot-common-sounds (game music), converted
+// with sox, when they are installed:
 //
-//	apt-get install planetblupi-music-ogg sox
+//	apt-get install planetblupi-music-ogg colobot-common-sounds sox
 var trainFlag = flag.Bool("vad.train", false, "train the VAD model and rewrite model_weights.go")
 
 const speechDataDir = "../../shared/data/speech"
@@ -259,19 +260,24 @@ func (tr *trainer) source(valAUC float64, note string) string {
 	return b.String()
 }
 
-// extraMusic converts 90 s from the middle of each Planet Blupi track to a
-// 16 kHz WAV in a temporary directory, or returns "" when the package or
-// sox is missing.
+// extraMusic converts up to 90 s of each extra music track to a 16 kHz
+// WAV in a temporary directory, or returns "" when no track or no sox is
+// there.
 func extraMusic(t *testing.T) string {
-	tracks, _ := filepath.Glob("/usr/share/planetblupi/music/*.ogg")
-	if len(tracks) == 0 {
-		t.Log("no extra training music (apt-get install planetblupi-music-ogg)")
+	blupi, _ := filepath.Glob("/usr/share/planetblupi/music/*.ogg")
+	colobot, _ := filepath.Glob("/usr/share/games/colobot/music/*.ogg")
+	if len(blupi)+len(colobot) == 0 {
+		t.Log("no extra training music (apt-get install planetblupi-music-ogg colobot-common-sounds)")
 		return ""
 	}
 	dir := t.TempDir()
-	for _, tr := range tracks {
-		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(tr), ".ogg")+".wav")
-		cmd := exec.Command("sox", tr, "-r", "16000", "-c", "1", "-b", "16", out, "trim", "120", "90")
+	for i, tr := range append(blupi, colobot...) {
+		out := filepath.Join(dir, fmt.Sprintf("%02d-%s.wav", i, strings.TrimSuffix(filepath.Base(tr), ".ogg")))
+		start := "120" // the Planet Blupi tracks are long loops: skip the intro
+		if i >= len(blupi) {
+			start = "0"
+		}
+		cmd := exec.Command("sox", tr, "-r", "16000", "-c", "1", "-b", "16", out, "trim", start, "90")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Logf("sox %s: %v %s: no extra training music", tr, err, b)
 			return ""
