@@ -106,7 +106,7 @@
   }
 
   function caption(who, text, cls) {
-    var p = el('p', { 'class': 'line ' + (cls || who) });
+    var p = el('p', { 'class': 'line from-' + who + (cls ? ' ' + cls : '') });
     p.appendChild(el('span', { 'class': 'who' }, who === 'ivr' ? 'IVR: ' : 'You: '));
     p.appendChild(document.createTextNode(text));
     captions.appendChild(p);

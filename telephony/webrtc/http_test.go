@@ -51,6 +51,15 @@ func TestOriginPolicy(t *testing.T) {
 		{"https://", "ivr.example.net", false},
 		{"%%%", "ivr.example.net", false},
 	}
+	sameOrigin := httptest.NewRequest(http.MethodGet, "http://ivr.example.net/webrtc/config", nil)
+	sameOrigin.Header.Set("Sec-Fetch-Site", "same-origin")
+	if !p.allowed(sameOrigin) {
+		t.Error("a same-origin GET without Origin (Fetch Metadata) refused")
+	}
+	sameOrigin.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p.allowed(sameOrigin) {
+		t.Error("a cross-site request without Origin allowed")
+	}
 	for _, c := range cases {
 		r := httptest.NewRequest(http.MethodPost, "http://"+c.host+"/webrtc/calls", nil)
 		if c.origin != "" {

@@ -34,7 +34,10 @@ func newOriginPolicy(allowed []string, noOrigin bool) originPolicy {
 func (p originPolicy) allowed(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
-		return p.noOrigin
+		// Browsers leave Origin out of same-origin GETs (the demo page
+		// reading the config) but say where the request came from in
+		// Fetch Metadata.
+		return p.noOrigin || r.Header.Get("Sec-Fetch-Site") == "same-origin"
 	}
 	if o == "null" { // sandboxed frames, file: pages
 		return p.any
