@@ -44,6 +44,10 @@ type Config struct {
 	Intents []nlu.Intent `yaml:"intents"`
 	// Flow is the call flow.
 	Flow Flow `yaml:"flow"`
+	// Speech configures recognition (speech-first menus).
+	Speech Speech `yaml:"speech"`
+	// TTS configures speech synthesis for prompts given as text.
+	TTS TTS `yaml:"tts"`
 
 	// Path is the file the config came from ("" for the embedded demo).
 	Path string `yaml:"-"`
@@ -93,6 +97,43 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 }
 
+// Speech configures the recognizer and how the dialog uses it.
+type Speech struct {
+	// Engine is "sphinx" (embedded, offline; the default when built with
+	// cgo), "openai" (an OpenAI-compatible /v1/audio/transcriptions
+	// server), or "none" (keypad only).
+	Engine string `yaml:"engine"`
+	// BaseURL, Model, APIKey, Language and Timeout configure "openai".
+	BaseURL  string        `yaml:"base_url"`
+	Model    string        `yaml:"model"`
+	APIKey   string        `yaml:"api_key"`
+	Language string        `yaml:"language"`
+	Timeout  time.Duration `yaml:"timeout"`
+	// EndSilence is the silence that ends a caller's turn. Default 500ms.
+	EndSilence time.Duration `yaml:"end_silence"`
+	// ConfirmBelow: an intent recognised with less confidence is
+	// confirmed ("Did you want to ...?"). Default 0.5.
+	ConfirmBelow float64 `yaml:"confirm_below"`
+	// ClarifyMargin: when the two best intents are closer than this, the
+	// caller is asked which one. Default 0.15.
+	ClarifyMargin float64 `yaml:"clarify_margin"`
+}
+
+// TTS configures speech synthesis.
+type TTS struct {
+	// Engine is "embedded" (espeak-ng/flite, offline, the default) or
+	// "openai" (an OpenAI-compatible /v1/audio/speech server, falling back
+	// to the embedded engine on error).
+	Engine string `yaml:"engine"`
+	// Voice, e.g. "flite/kal16" (default) or "espeak-ng/en-gb".
+	Voice string `yaml:"voice"`
+	// BaseURL, Model, APIKey and Timeout configure "openai".
+	BaseURL string        `yaml:"base_url"`
+	Model   string        `yaml:"model"`
+	APIKey  string        `yaml:"api_key"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
 // Prompts are the IVR's messages.
 type Prompts struct {
 	// Dir is where recorded prompt files are looked up. Relative to the
@@ -138,8 +179,12 @@ type Escape struct {
 	// Key reaches a human from any node that does not opt out, e.g. "0".
 	Key string `yaml:"key"`
 	// Node is where the escape leads (usually a transfer node). Required
-	// when Key is set.
+	// when Key or Phrases are set.
 	Node string `yaml:"node"`
+	// Phrases a caller may say to reach a human from any node. Default,
+	// when speech is on: agent, operator, a real person, speak to someone,
+	// representative, customer service, a human.
+	Phrases []string `yaml:"phrases"`
 }
 
 // Node kinds.
@@ -178,6 +223,13 @@ type Node struct {
 	// OnFailure is where a menu goes after the last retry. Default: the
 	// escape node, so a caller who is stuck reaches a human.
 	OnFailure string `yaml:"on_failure"`
+	// Reprompts is how many times a speech menu asks its open question
+	// again after no match or no input, before it reads out the keypad
+	// options. Default 1. (Keypad-only menus use Retries.)
+	Reprompts *int `yaml:"reprompts"`
+	// NoMatchPrompt plays when the caller said something the menu does
+	// not handle. Default: a built-in "Sorry, I didn't catch that."
+	NoMatchPrompt PromptRefs `yaml:"no_match_prompt"`
 
 	// Target names the transfer target (targets.<name>).
 	Target string `yaml:"target"`
@@ -189,7 +241,11 @@ type Node struct {
 type Option struct {
 	// Key is the keypad key: 0-9, *, #.
 	Key string `yaml:"key"`
-	// Label describes the option (for the validator and records).
+	// Intent is the intent (from intents) a caller can say instead.
+	Intent string `yaml:"intent"`
+	// Label names the option in the caller's words ("report a lost card"):
+	// it is read out in the keypad fallback ("To report a lost card, press
+	// 2") and in confirmations. Default: the intent's description.
 	Label string `yaml:"label"`
 	// Goto is the node the option leads to.
 	Goto string `yaml:"goto"`
@@ -395,6 +451,25 @@ func (c *Config) applyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
+	if c.TTS.Engine == "" {
+		c.TTS.Engine = "embedded"
+	}
+	if c.TTS.Voice == "" {
+		c.TTS.Voice = "flite/kal16"
+	}
+	if c.Speech.EndSilence == 0 {
+		c.Speech.EndSilence = 500 * time.Millisecond
+	}
+	if c.Speech.ConfirmBelow == 0 {
+		c.Speech.ConfirmBelow = 0.5
+	}
+	if c.Speech.ClarifyMargin == 0 {
+		c.Speech.ClarifyMargin = 0.15
+	}
+	if len(c.Flow.Escape.Phrases) == 0 && c.Flow.Escape.Node != "" {
+		c.Flow.Escape.Phrases = []string{"agent", "operator", "a real person", "speak to someone",
+			"representative", "customer service", "a human", "talk to a person"}
+	}
 	for name, t := range c.Targets {
 		if t.Method == "" {
 			t.Method = "bridge"
@@ -418,6 +493,10 @@ func (c *Config) applyDefaults() {
 			}
 			if n.OnFailure == "" {
 				n.OnFailure = c.Flow.Escape.Node
+			}
+			if n.Reprompts == nil {
+				r := 1
+				n.Reprompts = &r
 			}
 		}
 	}
@@ -445,6 +524,42 @@ func (c *Config) PromptPath(name string) string {
 		dir = c.Dir
 	}
 	return filepath.Join(dir, p.File)
+}
+
+// SpeechMenus reports whether any menu takes spoken intents.
+func (c *Config) SpeechMenus() bool {
+	for _, n := range c.Flow.Nodes {
+		if n == nil {
+			continue
+		}
+		for _, o := range n.Options {
+			if o.Intent != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Intent returns the configured intent by name.
+func (c *Config) Intent(name string) (nlu.Intent, bool) {
+	for _, in := range c.Intents {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return nlu.Intent{}, false
+}
+
+// OptionLabel is how an option is named to the caller.
+func (c *Config) OptionLabel(o Option) string {
+	if o.Label != "" {
+		return o.Label
+	}
+	if in, ok := c.Intent(o.Intent); ok && in.Description != "" {
+		return in.Description
+	}
+	return strings.ReplaceAll(o.Intent, "_", " ")
 }
 
 // NodeNames lists the flow's nodes in sorted order.

@@ -160,14 +160,23 @@ func (c *Config) Validate() error {
 			seen := map[string]bool{}
 			for i, o := range n.Options {
 				op := fmt.Sprintf("%s.options[%d]", path, i)
-				if !validKey(o.Key) {
+				if o.Key == "" && o.Intent == "" {
+					add(op, "menu %q: an option needs a key, an intent, or both", name)
+				} else if o.Key == "" {
+					// A spoken-only option: allowed, but the keypad fallback cannot offer it.
+				} else if !validKey(o.Key) {
 					add(op+".key", "menu %q: option key %q is not a keypad key", name, o.Key)
 				} else if seen[o.Key] {
 					add(op+".key", "menu %q: key %q is used twice", name, o.Key)
 				}
 				seen[o.Key] = true
 				if !nodeExists(o.Goto) {
-					add(op+".goto", "menu %q: option %q goes to unknown node %q", name, o.Key, o.Goto)
+					add(op+".goto", "menu %q: option %q goes to unknown node %q", name, o.Key+o.Intent, o.Goto)
+				}
+				if o.Intent != "" {
+					if _, ok := c.Intent(o.Intent); !ok {
+						add(op+".intent", "menu %q: intent %q is not defined in intents", name, o.Intent)
+					}
 				}
 			}
 			if n.Timeout <= 0 {
@@ -204,6 +213,24 @@ func (c *Config) Validate() error {
 		default:
 			add(path+".type", "node %q: unknown type %q (menu, say, transfer, hangup)", name, n.Type)
 		}
+	}
+	for i, in := range c.Intents {
+		if err := in.Validate(); err != nil {
+			add(fmt.Sprintf("intents[%d]", i), "%v", err)
+		}
+	}
+	switch c.Speech.Engine {
+	case "", "sphinx", "openai", "none":
+	default:
+		add("speech.engine", "speech engine %q: want sphinx, openai or none", c.Speech.Engine)
+	}
+	if c.Speech.Engine == "openai" && c.Speech.BaseURL == "" && c.Speech.APIKey == "" {
+		add("speech", "the openai speech engine needs base_url (a self-hosted server) or api_key")
+	}
+	switch c.TTS.Engine {
+	case "embedded", "openai":
+	default:
+		add("tts.engine", "tts engine %q: want embedded or openai", c.TTS.Engine)
 	}
 	if len(es) == 0 {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/openivr/ivr/asr"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dtmf"
@@ -73,11 +74,17 @@ type Transferer interface {
 	Transfer(ctx context.Context, c Call, t Target) (TransferResult, error)
 }
 
-// Prompts turns prompt names into audio.
+// Prompts turns prompt names, and generated text, into audio.
 type Prompts interface {
 	Clip(ctx context.Context, name string, rate int) (audio.Clip, error)
 	Text(name string) string
+	// Say synthesizes text the flow generates (keypad lists,
+	// confirmations); implementations cache it.
+	Say(ctx context.Context, text string, rate int) (audio.Clip, error)
 }
+
+// Ears opens a speech listener for a call's audio at rate.
+type Ears func(ctx context.Context, rate int) (Listener, error)
 
 // Recorder keeps call records.
 type Recorder interface {
@@ -91,6 +98,8 @@ type Engine struct {
 	prompts   Prompts
 	transfers Transferer
 	records   Recorder
+	ears      Ears
+	hints     map[string]*asr.Hints // per menu node
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -100,7 +109,10 @@ type Options struct {
 	Prompts   Prompts
 	Transfers Transferer
 	Records   Recorder
-	Logger    *slog.Logger
+	// Ears opens a listener per call for spoken answers; nil means the
+	// flow runs on the keypad only.
+	Ears   Ears
+	Logger *slog.Logger
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
 }
@@ -116,8 +128,13 @@ func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, log: o.Logger, now: o.Now}, nil
+	e := &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, ears: o.Ears, log: o.Logger, now: o.Now}
+	e.hints = menuHints(cfg)
+	return e, nil
 }
+
+// Speech reports whether calls on this engine listen for spoken answers.
+func (e *Engine) Speech() bool { return e.ears != nil && e.cfg.SpeechMenus() }
 
 // Config is the flow this engine runs.
 func (e *Engine) Config() *config.Config { return e.cfg }
@@ -134,7 +151,8 @@ type session struct {
 	ctx     context.Context
 	log     *slog.Logger
 	rec     *models.CallRecord
-	pending []byte // type-ahead keys not yet consumed
+	pending []byte   // type-ahead keys not yet consumed
+	ears    Listener // nil when the call is keypad-only
 }
 
 // Run answers and serves one call until it ends. It never panics on the
@@ -164,6 +182,8 @@ func (e *Engine) Run(ctx context.Context, c Call) {
 	t := e.now().UTC()
 	s.rec.AnsweredAt = &t
 	s.save()
+	s.openEars()
+	defer s.closeEars()
 	err := s.runFrom(e.cfg.Flow.Start)
 	switch {
 	case err == nil:
@@ -281,97 +301,40 @@ func (s *session) escape(name string) string {
 }
 
 // say plays a node's prompt and goes on; a key pressed meanwhile stops it
-// (unless barge-in is off) and is kept for the next menu.
+// (unless barge-in is off) and is kept for the next menu. Saying the
+// escape phrase leaves for a human.
 func (s *session) say(name string, n *config.Node) (string, error) {
-	key, err := s.play(name, n.Prompt, !n.NoBargeIn)
+	in, err := s.turn(name, refs(n.Prompt), turnOpts{bargeIn: !n.NoBargeIn, listen: s.escapeNode(n) != ""})
 	if err != nil {
 		return "", err
 	}
-	if key != 0 {
-		if s.isEscape(n, key) {
+	if in.key != 0 {
+		if s.isEscape(n, in.key) {
 			return s.escape(name), nil
 		}
-		s.pending = append(s.pending, key)
+		s.pending = append(s.pending, in.key)
+	}
+	if in.speech != nil && isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
+		return s.escape(name), nil
 	}
 	return n.Next, nil
 }
 
 func (s *session) hangup(name string, n *config.Node) error {
-	if _, err := s.play(name, n.Prompt, false); err != nil {
+	if _, err := s.turn(name, refs(n.Prompt), turnOpts{}); err != nil {
 		return err
 	}
 	s.setEnd(models.EndIVRHangup)
 	return nil
 }
 
-// menu asks for a key, with retries, and returns the next node.
-func (s *session) menu(name string, n *config.Node) (string, error) {
-	retries := 2
-	if n.Retries != nil {
-		retries = *n.Retries
+// play plays prompts to the end; keys pressed meanwhile are kept.
+func (s *session) play(node string, r config.PromptRefs) error {
+	in, err := s.turn(node, refs(r), turnOpts{})
+	if err == nil && in.key != 0 {
+		s.pending = append(s.pending, in.key)
 	}
-	prompt := n.Prompt
-	for attempt := 0; ; attempt++ {
-		key, ok, err := s.ask(name, n, prompt)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			if s.isEscape(n, key) {
-				return s.escape(name), nil
-			}
-			for _, o := range n.Options {
-				if o.Key == string(key) {
-					s.event("option", name, o.Label)
-					return o.Goto, nil
-				}
-			}
-			s.event("no_match", name, string(key))
-		} else {
-			s.event("no_input", name, "")
-		}
-		if attempt >= retries {
-			s.log.Info("menu failed", "node", name, "attempts", attempt+1)
-			s.event("menu_failed", name, "")
-			if n.OnFailure == "" {
-				s.setEnd(models.EndNoInput)
-				return "", nil
-			}
-			return n.OnFailure, nil
-		}
-		// Re-prompt: the error message, then the menu again.
-		if ok {
-			prompt = append(append(config.PromptRefs{}, n.InvalidPrompt...), n.Prompt...)
-		} else {
-			prompt = append(append(config.PromptRefs{}, n.NoInputPrompt...), n.Prompt...)
-		}
-	}
-}
-
-// ask plays prompts and waits for one key: type-ahead first, then a key
-// during the prompt (which stops it), then one within the timeout.
-func (s *session) ask(name string, n *config.Node, prompt config.PromptRefs) (key byte, ok bool, err error) {
-	if len(s.pending) > 0 {
-		key, s.pending = s.pending[0], s.pending[1:]
-		return key, true, nil
-	}
-	key, err = s.play(name, prompt, !n.NoBargeIn)
-	if err != nil || key != 0 {
-		return key, key != 0, err
-	}
-	timer := time.NewTimer(n.Timeout)
-	defer timer.Stop()
-	select {
-	case <-s.ctx.Done():
-		return 0, false, s.ctx.Err()
-	case <-s.call.Done():
-		return 0, false, errCallerGone
-	case d := <-s.call.Digits():
-		s.digit(d)
-		return d.Key, true, nil
-	case <-timer.C:
-		return 0, false, nil
-	}
+	return err
 }
 
 func (s *session) digit(d dtmf.Digit) {
@@ -379,50 +342,10 @@ func (s *session) digit(d dtmf.Digit) {
 	s.event("dtmf", "", string(d.Key))
 }
 
-// play plays prompts in order. With bargeIn, the first key stops playback
-// and is returned (later keys are queued as type-ahead); without it, keys
-// are queued and playback continues.
-func (s *session) play(node string, refs config.PromptRefs, bargeIn bool) (byte, error) {
-	rate := s.call.SampleRate()
-	for _, ref := range refs {
-		clip, err := s.e.prompts.Clip(s.ctx, ref, rate)
-		if err != nil {
-			// A missing prompt must not strand the caller: log and go on.
-			s.log.Error("prompt unavailable", "prompt", ref, "err", err)
-			continue
-		}
-		s.event("prompt", node, s.e.prompts.Text(ref))
-		if cp, ok := s.call.(Captioner); ok {
-			cp.Caption("ivr", s.e.prompts.Text(ref))
-		}
-		done := s.call.Play(audio.NewClipSource(clip))
-	wait:
-		for {
-			select {
-			case <-s.ctx.Done():
-				s.call.StopPlayback()
-				return 0, s.ctx.Err()
-			case <-s.call.Done():
-				return 0, errCallerGone
-			case <-done:
-				break wait
-			case d := <-s.call.Digits():
-				s.digit(d)
-				if bargeIn {
-					s.call.StopPlayback()
-					return d.Key, nil
-				}
-				s.pending = append(s.pending, d.Key)
-			}
-		}
-	}
-	return 0, nil
-}
-
 // transfer hands the caller to a target; on failure it plays the failure
 // prompt and goes to on_failure (or hangs up).
 func (s *session) transfer(name string, n *config.Node) (string, error) {
-	if _, err := s.play(name, n.Prompt, false); err != nil {
+	if err := s.play(name, n.Prompt); err != nil {
 		return "", err
 	}
 	t := s.e.cfg.Targets[n.Target]
@@ -455,7 +378,7 @@ func (s *session) transfer(name string, n *config.Node) (string, error) {
 		return "", errCallerGone
 	default:
 	}
-	if _, err := s.play(name, n.FailurePrompt, false); err != nil {
+	if err := s.play(name, n.FailurePrompt); err != nil {
 		return "", err
 	}
 	return n.OnFailure, nil
@@ -479,6 +402,12 @@ func (s *session) context(node string) map[string]string {
 	}
 	if s.rec.Digits != "" {
 		h["X-IVR-Digits"] = s.rec.Digits
+	}
+	if v := s.rec.Vars["last_intent"]; v != "" {
+		h["X-IVR-Intent"] = v
+	}
+	if v := s.rec.Vars["last_utterance"]; v != "" {
+		h["X-IVR-Transcript"] = v
 	}
 	return h
 }

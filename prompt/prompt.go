@@ -108,3 +108,12 @@ func (s *Set) Clip(ctx context.Context, name string, rate int) (audio.Clip, erro
 
 // Text is a prompt's words ("" when it has none), for captions and records.
 func (s *Set) Text(name string) string { return s.items[name].Text }
+
+// Say renders text the flow generates (option lists, confirmations) with
+// the synthesizer; the synthesizer's cache keeps it for the next call.
+func (s *Set) Say(ctx context.Context, text string, rate int) (audio.Clip, error) {
+	if s.tts == nil {
+		return audio.Clip{}, fmt.Errorf("no speech synthesizer to say %q", text)
+	}
+	return s.tts.Render(ctx, text, rate)
+}

@@ -110,11 +110,23 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	var srv *sip.Server
 	transfers := &sipTransfers{log: log}
 	build := func(c *config.Config) (*dialog.Engine, error) {
-		ps, err := prompt.Load(ctx, c, nil, audio.Rate8k)
+		v, err := newVoice(c, log)
 		if err != nil {
 			return nil, err
 		}
-		return dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Logger: log})
+		ps, err := prompt.Load(ctx, c, v, audio.Rate8k)
+		if err != nil {
+			return nil, err
+		}
+		listen, err := ears(c, log)
+		if err != nil {
+			return nil, err
+		}
+		e, err := dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Ears: listen, Logger: log})
+		if err == nil {
+			log.Info("flow ready", "speech", e.Speech(), "prompts", len(c.Prompts.Items))
+		}
+		return e, err
 	}
 	e, err := build(cfg)
 	if err != nil {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	_ "github.com/openivr/ivr/asr/openai" // registers "openai"
+	_ "github.com/openivr/ivr/asr/sphinx" // registers "sphinx" (cgo builds)
+	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/config"
+	"github.com/openivr/ivr/dialog"
+	"github.com/openivr/ivr/nlu"
+	"github.com/openivr/ivr/speech"
+	"github.com/openivr/ivr/tts"
+	"github.com/openivr/ivr/tts/embedded"
+	ttsopenai "github.com/openivr/ivr/tts/openai"
+	"github.com/openivr/ivr/tts/sayas"
+	"github.com/openivr/ivr/vad"
+)
+
+// voice renders text with the configured synthesizer through the on-disk
+// prompt cache: prompts given as text are rendered once at load, and the
+// flow's generated sentences once on first use.
+type voice struct {
+	cache *tts.Cache
+	voice string
+}
+
+func newVoice(cfg *config.Config, log *slog.Logger) (*voice, error) {
+	emb := embedded.New()
+	emb.Voice = cfg.TTS.Voice
+	var synth tts.Synthesizer = emb
+	if cfg.TTS.Engine == "openai" {
+		remote, err := ttsopenai.New(ttsopenai.Config{BaseURL: cfg.TTS.BaseURL, APIKey: cfg.TTS.APIKey, Model: cfg.TTS.Model, Voice: cfg.TTS.Voice, Timeout: cfg.TTS.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("tts: %w", err)
+		}
+		synth = &tts.Fallback{Primary: remote, Secondary: emb, SecondaryVoice: embedded.DefaultVoice,
+			OnFallback: func(err error) { log.Warn("speech synthesis fell back to the embedded engine", "err", err) }}
+	}
+	cache, err := tts.NewCache(filepath.Join(cfg.Resolve(cfg.DataDir), "tts-cache"), synth)
+	if err != nil {
+		return nil, err
+	}
+	return &voice{cache: cache, voice: cfg.TTS.Voice}, nil
+}
+
+// Render synthesizes text (with say-as markup) at rate.
+func (v *voice) Render(ctx context.Context, text string, rate int) (audio.Clip, error) {
+	plain, err := sayas.Expand(text)
+	if err != nil {
+		return audio.Clip{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return v.cache.Render(ctx, tts.Request{Text: plain, Voice: v.voice, Rate: rate})
+}
+
+// recognizers are opened once per process: model loading takes seconds.
+var (
+	recMu  sync.Mutex
+	recSet = map[string]asr.Recognizer{}
+)
+
+func recognizer(cfg *config.Config) (asr.Recognizer, error) {
+	name := cfg.Speech.Engine
+	if name == "" {
+		name = "sphinx"
+	}
+	if name == "none" {
+		return nil, nil
+	}
+	opts := asr.Options{BaseURL: cfg.Speech.BaseURL, APIKey: cfg.Speech.APIKey, Model: cfg.Speech.Model,
+		Language: cfg.Speech.Language, Timeout: cfg.Speech.Timeout}
+	key := fmt.Sprintf("%s|%+v", name, opts)
+	recMu.Lock()
+	defer recMu.Unlock()
+	if r, ok := recSet[key]; ok {
+		return r, nil
+	}
+	r, err := asr.Open(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	recSet[key] = r
+	return r, nil
+}
+
+// ears builds the per-call listener factory of a config: the recognizer,
+// and a classifier trained on the config's intents plus the escape
+// phrases. It returns nil (keypad only) when the flow has no spoken
+// options or no recognizer is available.
+func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
+	if !cfg.SpeechMenus() {
+		return nil, nil
+	}
+	rec, err := recognizer(cfg)
+	if err != nil {
+		log.Warn("speech recognition unavailable: menus fall back to the keypad", "err", err)
+		return nil, nil
+	}
+	if rec == nil {
+		return nil, nil
+	}
+	intents := append([]nlu.Intent(nil), cfg.Intents...)
+	if len(cfg.Flow.Escape.Phrases) > 0 {
+		intents = append(intents, nlu.Intent{Name: dialog.EscapeIntent, Description: "talk to a person", Examples: cfg.Flow.Escape.Phrases})
+	}
+	start := time.Now()
+	clf, err := nlu.Train(intents, nlu.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("intents: %w", err)
+	}
+	log.Info("intent classifier trained", "intents", len(intents), "took", time.Since(start).Round(time.Millisecond))
+	ep := vad.EndpointConfig{TrailingSilence: cfg.Speech.EndSilence, NoInputTimeout: -1}
+	return func(ctx context.Context, rate int) (dialog.Listener, error) {
+		return speech.New(ctx, rec, speech.Config{Rate: rate, Endpoint: ep, Classifier: clf})
+	}, nil
+}
