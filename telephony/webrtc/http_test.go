@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +311,47 @@ func TestTURNCredentials(t *testing.T) {
 	}
 	if got[2].Username != "static" || got[2].Credential != "pw" {
 		t.Errorf("static credentials changed: %+v", got[2])
+	}
+}
+
+// TestChromiumOffer answers an offer captured from Chromium (the browser
+// test writes it): Opus is chosen when the build has it, PCMU otherwise,
+// and the telephone-event payload types are known with their clocks.
+func TestChromiumOffer(t *testing.T) {
+	b, err := os.ReadFile("testdata/chromium-offer.sdp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, disable := range []bool{false, true} {
+		s, err := NewServer(Config{Handler: nopHandler, DisableOpus: disable, GatherTimeout: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, answer, err := s.answer(context.Background(), offerRequest{SDP: string(b)}, "192.0.2.9", "http://shop.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCodec, wantRate, wantEvent := "opus", 16000, "telephone-event/48000"
+		if disable || !opusAvailable {
+			wantCodec, wantRate, wantEvent = "PCMU", 8000, "telephone-event/8000"
+		}
+		if c.Codec() != wantCodec || c.SampleRate() != wantRate {
+			t.Errorf("disable %v: codec %s at %d, want %s at %d", disable, c.Codec(), c.SampleRate(), wantCodec, wantRate)
+		}
+		if !strings.Contains(answer, wantEvent) || strings.Contains(answer, "G722") || !strings.Contains(answer, "webrtc-datachannel") {
+			t.Errorf("disable %v: answer:\n%s", disable, answer)
+		}
+		if c.kinds[0] != kindPCMU || c.kinds[9] != kindUnknown {
+			t.Errorf("payload kinds: 0=%v 9=%v", c.kinds[0], c.kinds[9])
+		}
+		if !disable && opusAvailable && (c.kinds[111] != kindOpus || c.kinds[110] != kindEvent || c.eventRates[110] != 48000) {
+			t.Errorf("opus kinds: 111=%v 110=%v at %d", c.kinds[111], c.kinds[110], c.eventRates[110])
+		}
+		if c.From() != "webrtc:192.0.2.9" || c.Origin() != "http://shop.test" || c.Channel() != "webrtc" {
+			t.Errorf("identity: %s %s %s", c.From(), c.Origin(), c.Channel())
+		}
+		c.end(EndShutdown)
+		c.cleanup()
+		s.Close(context.Background())
 	}
 }
