@@ -83,6 +83,9 @@ func TestActiveHopsOnRealSpeech(t *testing.T) {
 }
 
 func TestGenerateDeterministicAndLabelled(t *testing.T) {
+	if raceEnabled {
+		t.Skip("loads every source recording: slow under -race")
+	}
 	cfg := Config{Split: Test, Rate: 8000, Items: 12, Seed: 3, SpeechDir: speechDir}
 	a, err := Generate(cfg)
 	if err != nil {
@@ -113,6 +116,9 @@ func TestGenerateDeterministicAndLabelled(t *testing.T) {
 }
 
 func TestSplitsShareNoRecordings(t *testing.T) {
+	if raceEnabled {
+		t.Skip("loads every source recording: slow under -race")
+	}
 	base := Config{Rate: 8000, SoundsDir: DefaultSoundsDir, MOHDir: DefaultMOHDir, SpeechDir: speechDir}
 	tr := base
 	tr.Split = Train

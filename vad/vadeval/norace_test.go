@@ -1,0 +1,5 @@
+//go:build !race
+
+package vadeval
+
+const raceEnabled = false
