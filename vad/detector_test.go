@@ -204,3 +204,26 @@ func FuzzProcess(f *testing.F) {
 		}
 	})
 }
+
+// TestSmoothing checks that Config.Smoothing is a first-order filter of the
+// raw probabilities.
+func TestSmoothing(t *testing.T) {
+	c := loadSound(t, "agent-pass")
+	raw := probs(t, c)
+	d, err := New(8000, Config{Smoothing: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := float32(0)
+	for i := 0; i < len(raw); i++ {
+		got := d.Process(c.Samples[i*160 : (i+1)*160])
+		want := raw[i]
+		if i > 0 {
+			want = 0.6*prev + 0.4*raw[i]
+		}
+		if math.Abs(float64(got-want)) > 1e-6 {
+			t.Fatalf("hop %d: smoothed %v, want %v", i, got, want)
+		}
+		prev = got
+	}
+}

@@ -189,3 +189,17 @@ func TestEventString(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultEndpointConfig(t *testing.T) {
+	c := DefaultEndpointConfig()
+	want := EndpointConfig{Frame: 20 * time.Millisecond, Threshold: 0.5, SilenceThreshold: 0.35,
+		MinSpeech: 100 * time.Millisecond, TrailingSilence: 500 * time.Millisecond,
+		MaxUtterance: 20 * time.Second, NoInputTimeout: 5 * time.Second}
+	if math.Abs(float64(c.SilenceThreshold-want.SilenceThreshold)) > 1e-6 {
+		t.Fatalf("silence threshold %v", c.SilenceThreshold)
+	}
+	c.SilenceThreshold = want.SilenceThreshold
+	if c != want {
+		t.Fatalf("defaults %+v, want %+v", c, want)
+	}
+}
