@@ -79,6 +79,8 @@ type EvalResult struct {
 	Item       EvalItem
 	Heard      string  // recognized text of the first final result
 	Confidence float64 // recognizer confidence
+	// Alternatives are the recognizer's further hypotheses.
+	Alternatives []asr.Alternative
 	Predicted  string  // intent, OutOfScope or NoResult
 	IntentConf float64 // classifier confidence
 	Correct    bool
@@ -250,6 +252,7 @@ func evalOne(ctx context.Context, rec asr.Recognizer, cfg Config, it EvalItem) E
 	}
 	r.Heard = final.Result.Text
 	r.Confidence = final.Result.Confidence
+	r.Alternatives = final.Result.Alternatives
 	switch {
 	case final.Intent == nil || final.Intent.OutOfScope:
 		r.Predicted = OutOfScope

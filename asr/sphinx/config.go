@@ -70,6 +70,13 @@ type Config struct {
 	MaxGainDB  float64
 	// NBest caps the alternatives returned with a final result.
 	NBest int
+	// NBestPaths is how many lattice paths the confidences are computed
+	// from (paths that differ only in silences share a text); 0 gives
+	// confidences of 1 and no alternatives.
+	NBestPaths int
+	// AcousticScale scales path scores (nats) before the softmax that
+	// turns them into confidences; smaller flattens them.
+	AcousticScale float64
 	// CMNInitNarrow is the prior cepstral mean of live (streaming)
 	// decoding for narrowband input after conditioning; nil uses the
 	// model's -cmninit, which describes wideband microphone speech.
@@ -94,6 +101,10 @@ func DefaultConfig() Config {
 		PhraseMode: PhrasesLM,
 		LM:         DefaultLM,
 		NBest:      4,
+		NBestPaths: 30,
+		// Path scores are sums of frame log-likelihoods, far too peaked
+		// as probabilities; pocketsphinx's own posterior uses 1/20.
+		AcousticScale: 0.05,
 		// Tuned on the dev splits (BENCHMARKS.md): batch decoding costs
 		// ~0.3 s after the endpoint on phrase requests, so phrases stream.
 		BatchGrammars: true,

@@ -18,11 +18,6 @@ static ps_decoder_t *ivr_ps_init(int argc, char **argv) {
 	return ps;
 }
 
-static double ivr_posterior(ps_decoder_t *ps) {
-	int32 p = ps_get_prob(ps);
-	return logmath_exp(ps_get_logmath(ps), p);
-}
-
 // ivr_swap_float sets a float decoder argument and returns the old value;
 // searches read their arguments when they are created.
 static double ivr_swap_float(ps_decoder_t *ps, const char *name, double v) {
@@ -415,31 +410,24 @@ func (d *decoder) hyp() string {
 	return cleanHyp(C.GoString(h))
 }
 
-// posterior is the hypothesis' lattice posterior probability, 0..1.
-func (d *decoder) posterior() float64 {
-	return float64(C.ivr_posterior(d.ps))
-}
-
-// nbest returns up to n distinct hypotheses with their path scores
-// (log-base as the decoder's logmath; higher is better).
+// nbest returns up to n best paths from the lattice, best first, with
+// filler words removed (paths that differ only in fillers or
+// pronunciation variants repeat the same text) and their path scores in
+// the search's units (log base as the decoder's logmath, right-shifted by
+// SENSCR_SHIFT; higher is better).
 func (d *decoder) nbest(n int) (hyps []string, scores []int) {
 	if n <= 0 {
 		return nil, nil
 	}
 	it := C.ps_nbest(d.ps)
-	seen := map[string]bool{}
-	for tries := 0; it != nil && len(hyps) < n && tries < 50*n; tries++ {
+	for ; it != nil && len(hyps) < n; it = C.ps_nbest_next(it) {
 		var sc C.int32
 		h := C.ps_nbest_hyp(it, &sc)
-		if h != nil {
-			t := cleanHyp(C.GoString(h))
-			if !seen[t] {
-				seen[t] = true
-				hyps = append(hyps, t)
-				scores = append(scores, int(sc))
-			}
+		if h == nil {
+			continue
 		}
-		it = C.ps_nbest_next(it)
+		hyps = append(hyps, cleanHyp(C.GoString(h)))
+		scores = append(scores, int(sc))
 	}
 	if it != nil {
 		C.ps_nbest_free(it)

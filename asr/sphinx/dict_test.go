@@ -1,6 +1,7 @@
 package sphinx
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -39,5 +40,22 @@ func TestDictFallbacks(t *testing.T) {
 	}
 	if !d.known("blorp") || d.known("xkcd") {
 		t.Error("letter to sound fallback: want blorp known, xkcd not")
+	}
+}
+
+func TestPosteriors(t *testing.T) {
+	// Two paths say "five" (they differ in silences), one says "nine"
+	// 10 nats lower after scaling: five keeps nearly all the mass.
+	res := posteriors("five", []string{"five", "nine", "five"}, []int{-100, -110, -100}, 1, 4)
+	if res.Text != "five" || res.Confidence < 0.99 || len(res.Alternatives) != 1 || res.Alternatives[0].Text != "nine" {
+		t.Fatalf("%+v", res)
+	}
+	// Equal scores: the mass splits by paths.
+	res = posteriors("one", []string{"one", "two", "one", "two"}, []int{5, 5, 5, 5}, 1, 4)
+	if math.Abs(res.Confidence-0.5) > 1e-9 || math.Abs(res.Alternatives[0].Confidence-0.5) > 1e-9 {
+		t.Fatalf("%+v", res)
+	}
+	if res := posteriors("", nil, nil, 1, 4); res.Confidence != 0 || !res.Final {
+		t.Fatalf("empty: %+v", res)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 
@@ -292,43 +293,55 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		s.releaseLocked()
 		return asr.Result{}, err
 	}
-	res := asr.Result{Final: true, Text: d.hyp()}
-	if res.Text != "" {
-		res.Confidence = clamp01(d.posterior())
-	}
-	hyps, scores := d.nbest(s.nbest + 1)
-	res.Alternatives = alternatives(res.Text, hyps, scores, d.lnBase())
+	best := d.hyp()
+	hyps, scores := d.nbest(s.r.cfg.NBestPaths)
+	res := posteriors(best, hyps, scores, d.lnBase()*senscrScale*s.r.cfg.AcousticScale, s.nbest)
 	s.releaseLocked()
 	return res, nil
 }
 
-// alternatives turns n-best path scores into alternatives other than best,
-// with confidences from a softmax over the list.
-func alternatives(best string, hyps []string, scores []int, lnBase float64) []asr.Alternative {
+// senscrScale undoes SENSCR_SHIFT: lattice path scores are in logmath
+// units divided by 2^10.
+const senscrScale = 1 << 10
+
+// posteriors turns the n-best paths into a final result: each distinct
+// text gets the softmax mass of its paths (scores times scale, in nats),
+// which is the confidence of Text and of the alternatives. Paths beyond the
+// list are not counted, so confidences are relative to the list.
+func posteriors(best string, hyps []string, scores []int, scale float64, nalt int) asr.Result {
+	res := asr.Result{Final: true, Text: best}
 	if len(hyps) == 0 {
-		return nil
+		if best != "" {
+			res.Confidence = 1
+		}
+		return res
 	}
-	// Path scores are sums over frames; a fixed scale keeps the softmax
-	// from being a hard max.
-	const scale = 0.05
-	maxS := scores[0]
+	top := scores[0]
 	for _, v := range scores {
-		maxS = max(maxS, v)
+		top = max(top, v)
 	}
+	mass := map[string]float64{}
+	var order []string
 	var z float64
-	ws := make([]float64, len(scores))
-	for i, v := range scores {
-		ws[i] = math.Exp(float64(v-maxS) * lnBase * scale)
-		z += ws[i]
-	}
-	var out []asr.Alternative
 	for i, h := range hyps {
-		if h == best || h == "" {
+		w := math.Exp(float64(scores[i]-top) * scale)
+		if _, ok := mass[h]; !ok {
+			order = append(order, h)
+		}
+		mass[h] += w
+		z += w
+	}
+	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
+	if best != "" {
+		res.Confidence = clamp01(mass[best] / z)
+	}
+	for _, h := range order {
+		if h == best || h == "" || len(res.Alternatives) >= nalt {
 			continue
 		}
-		out = append(out, asr.Alternative{Text: h, Confidence: ws[i] / z})
+		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: h, Confidence: mass[h] / z})
 	}
-	return out
+	return res
 }
 
 func clamp01(x float64) float64 {

@@ -31,6 +31,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
 	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
 	quiet := fs.Bool("q", false, "print only the final JSON line")
+	adapt := fs.String("adapt-labels", "", "labels CSV of recordings (e.g. a train split of the intents' own examples) whose recognized text is added to the classifier's training examples, so it learns the recognizer's errors; never the set being evaluated")
 	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
 	// Remote engines.
 	baseURL := fs.String("base-url", "", "OpenAI-compatible base URL (engine openai)")
@@ -44,6 +45,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	fold := fs.Float64("fold-db", def.Condition.FoldDB, "sphinx: gain of the mirrored narrowband image in 4-8 kHz, dB (0 disables)")
 	gfold := fs.Float64("grammar-fold-db", def.GrammarFoldDB, "sphinx: fold gain for closed grammars, dB (0 disables)")
 	nbest := fs.Int("nbest", def.NBest, "sphinx: alternatives returned with a final result")
+	nbestPaths := fs.Int("nbest-paths", def.NBestPaths, "sphinx: lattice paths confidences are computed from")
+	ascale := fs.Float64("ascale", def.AcousticScale, "sphinx: scale of path scores in the confidence softmax")
 	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
 	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
@@ -66,11 +69,6 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "eval speech:", err)
 		return 1
 	}
-	clf, err := nlu.Train(file.Intents, nlu.Options{OutOfScope: file.OutOfScope})
-	if err != nil {
-		fmt.Fprintln(stderr, "eval speech: train classifier:", err)
-		return 1
-	}
 	items, err := speech.ReadLabels(*labels)
 	if err != nil {
 		fmt.Fprintln(stderr, "eval speech:", err)
@@ -85,6 +83,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.Condition.FoldDB = *fold
 		cfg.GrammarFoldDB = *gfold
 		cfg.NBest = *nbest
+		cfg.NBestPaths = *nbestPaths
+		cfg.AcousticScale = *ascale
 		cfg.PhraseMode = *phraseMode
 		cfg.LM.UniformWeight = *uniform
 		cfg.Args = strings.Fields(*extra)
@@ -133,10 +133,23 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		hints = asr.Hints{Grammar: *grammar, EscapeWords: speech.DefaultEscapeWords}
 	}
 	cfg := speech.Config{
-		Hints:      hints,
-		Classifier: clf,
-		Endpoint:   vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1},
+		Hints:    hints,
+		Endpoint: vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1},
 	}
+	ctx := context.Background()
+	intents, oos := file.Intents, file.OutOfScope
+	if *adapt != "" {
+		if intents, oos, err = adaptIntents(ctx, rec, cfg, *adapt, intents, oos); err != nil {
+			fmt.Fprintln(stderr, "eval speech:", err)
+			return 1
+		}
+	}
+	clf, err := nlu.Train(intents, nlu.Options{OutOfScope: oos})
+	if err != nil {
+		fmt.Fprintln(stderr, "eval speech: train classifier:", err)
+		return 1
+	}
+	cfg.Classifier = clf
 	each := func(r speech.EvalResult) {
 		if *quiet {
 			return
@@ -145,7 +158,10 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		if !r.Correct {
 			mark = "BAD"
 		}
-		line := fmt.Sprintf("%s %s want=%s got=%s conf=%.2f heard=%q", mark, r.Item.Path, r.Item.Intent, r.Predicted, r.IntentConf, r.Heard)
+		line := fmt.Sprintf("%s %s want=%s got=%s conf=%.2f heard=%q asr=%.2f", mark, r.Item.Path, r.Item.Intent, r.Predicted, r.IntentConf, r.Heard, r.Confidence)
+		for _, a := range r.Alternatives {
+			line += fmt.Sprintf(" alt=%q/%.2f", a.Text, a.Confidence)
+		}
 		if r.Item.Text != "" {
 			line += fmt.Sprintf(" ref=%q", r.Item.Text)
 		}
@@ -154,7 +170,6 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	ctx := context.Background()
 	start := time.Now()
 	rep, err := speech.Evaluate(ctx, rec, cfg, items, each)
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -167,4 +182,35 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	b, _ := json.Marshal(rep)
 	fmt.Fprintln(stdout, string(b))
 	return 0
+}
+
+// adaptIntents recognizes the labelled recordings in labels with the
+// pipeline of cfg (no classifier) and returns copies of the intents and
+// out-of-scope examples with the recognized text of each recording added
+// to its label's examples.
+func adaptIntents(ctx context.Context, rec asr.Recognizer, cfg speech.Config, labels string, intents []nlu.Intent, oos []string) ([]nlu.Intent, []string, error) {
+	items, err := speech.ReadLabels(labels)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx := map[string]int{}
+	out := make([]nlu.Intent, len(intents))
+	for i, in := range intents {
+		in.Examples = append([]string(nil), in.Examples...)
+		out[i] = in
+		idx[in.Name] = i
+	}
+	oos = append([]string(nil), oos...)
+	cfg.Classifier = nil
+	_, err = speech.Evaluate(ctx, rec, cfg, items, func(r speech.EvalResult) {
+		if r.Heard == "" {
+			return
+		}
+		if i, ok := idx[r.Item.Intent]; ok {
+			out[i].Examples = append(out[i].Examples, r.Heard)
+		} else if r.Item.Intent == speech.OutOfScope {
+			oos = append(oos, r.Heard)
+		}
+	})
+	return out, oos, err
 }

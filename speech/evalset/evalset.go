@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/nlu"
 )
 
 //go:embed testdata/*.yaml
@@ -35,8 +36,11 @@ var intentFiles embed.FS
 // Sets lists the set names Generate knows.
 var Sets = []string{"bank", "courier", "digits-human", "digits-tts"}
 
-// Splits lists the split names: dev for tuning, test for reporting once.
-var Splits = []string{"dev", "test"}
+// Splits lists the split names: dev for tuning, test for reporting once,
+// and, for the request sets, train: the intents file's own examples and
+// out-of-scope examples spoken through the channel, for adapting a
+// classifier to the recognizer's errors without touching dev or test.
+var Splits = []string{"dev", "test", "train"}
 
 // Item is one labelled recording.
 type Item struct {
@@ -95,7 +99,7 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 	if opts.PerText <= 0 {
 		opts.PerText = 2
 	}
-	if split != "dev" && split != "test" {
+	if split != "dev" && split != "test" && split != "train" {
 		return nil, fmt.Errorf("evalset: unknown split %q", split)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -109,14 +113,30 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 		return nil, err
 	}
 	splitSeed := uint64(1)
-	if split == "test" {
+	switch split {
+	case "test":
 		splitSeed = 2
+	case "train":
+		splitSeed = 3
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, splitSeed*1000+uint64(len(set))))
 	var items []Item
 	switch set {
 	case "bank", "courier":
-		items, err = genRequests(dir, domainUtterances[set][split], opts, rng)
+		utts := domainUtterances[set][split]
+		if split == "train" {
+			utts, err = exampleUtterances(y)
+			if err != nil {
+				return nil, err
+			}
+		}
+		items, err = genRequests(dir, utts, opts, rng)
+	case "digits-human", "digits-tts":
+		if split == "train" {
+			return nil, fmt.Errorf("evalset: %s has no train split", set)
+		}
+	}
+	switch set {
 	case "digits-human":
 		items, err = genHumanDigits(dir, split, rng)
 	case "digits-tts":
@@ -126,6 +146,25 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 		return nil, err
 	}
 	return items, writeLabels(filepath.Join(dir, "labels.csv"), items)
+}
+
+// exampleUtterances lists an intents file's examples (with synonym
+// variants) and out-of-scope examples as utterances.
+func exampleUtterances(y []byte) ([]utterance, error) {
+	f, err := nlu.ParseFile("intents.yaml", y)
+	if err != nil {
+		return nil, err
+	}
+	var utts []utterance
+	for i := range f.Intents {
+		for _, p := range f.Intents[i].Phrases() {
+			utts = append(utts, utterance{f.Intents[i].Name, p})
+		}
+	}
+	for _, p := range f.OutOfScope {
+		utts = append(utts, utterance{OOS, p})
+	}
+	return utts, nil
 }
 
 func genRequests(dir string, utts []utterance, opts Options, rng *rand.Rand) ([]Item, error) {
