@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/codec"
 )
 
 // answer makes the peer connection for an offer, picks the codec, and
@@ -84,19 +85,21 @@ const (
 	kindUnknown payloadKind = iota
 	kindOpus
 	kindPCMU
+	kindG722
 	kindEvent
 )
 
 // outCodec is the codec we send.
 type outCodec struct {
-	name       string // "opus" or "PCMU"
+	name       string // "opus", "G722" or "PCMU"
 	capability webrtc.RTPCodecCapability
 }
 
 // setCodecs reads the negotiated codecs: the payload types the browser
-// may send, and the one we send (Opus when both sides have it).
+// may send, and the one we send: Opus when both sides have it (wideband,
+// robust to loss), else G.722 (wideband, no cgo needed), else PCMU.
 func (c *Call) setCodecs(codecs []webrtc.RTPCodecParameters) error {
-	var opus, pcmu bool
+	var opus, g722, pcmu bool
 	evRate := 0
 	for _, p := range codecs {
 		pt := uint8(p.PayloadType)
@@ -104,6 +107,9 @@ func (c *Call) setCodecs(codecs []webrtc.RTPCodecParameters) error {
 		case strings.EqualFold(p.MimeType, webrtc.MimeTypeOpus):
 			c.kinds[pt] = kindOpus
 			opus = true
+		case strings.EqualFold(p.MimeType, webrtc.MimeTypeG722):
+			c.kinds[pt] = kindG722
+			g722 = true
 		case strings.EqualFold(p.MimeType, webrtc.MimeTypePCMU):
 			c.kinds[pt] = kindPCMU
 			pcmu = true
@@ -117,12 +123,17 @@ func (c *Call) setCodecs(codecs []webrtc.RTPCodecParameters) error {
 		c.out = outCodec{name: "opus", capability: capOpus}
 		c.rate = c.srv.cfg.OpusRate
 		evRate = 48000
+	case g722:
+		c.out = outCodec{name: "G722", capability: capG722}
+		c.rate = audio.Rate16k
+		c.g722 = codec.NewG722()
+		evRate = 8000
 	case pcmu:
 		c.out = outCodec{name: "PCMU", capability: capPCMU}
 		c.rate = audio.Rate8k
 		evRate = 8000
 	default:
-		return fmt.Errorf("%w: no common audio codec (we take opus or PCMU)", ErrBadRequest)
+		return fmt.Errorf("%w: no common audio codec (we take opus, G722 or PCMU)", ErrBadRequest)
 	}
 	if c.out.name == "opus" {
 		enc, err := newOpusEncoder(c.rate)

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/codec"
 	"github.com/openivr/ivr/dtmf"
 	"github.com/openivr/ivr/models"
 )
@@ -51,8 +52,9 @@ type Call struct {
 	out                      outCodec
 	kinds                    [128]payloadKind // inbound payload types
 	eventRates               [128]int         // clock rates of telephone-event payload types
-	enc                      *opusEncoder     // nil for PCMU
-	dec                      *opusDecoder     // nil for PCMU
+	enc                      *opusEncoder     // set when we send Opus
+	dec                      *opusDecoder     // set when we send Opus
+	g722                     *codec.G722      // set when we send G.722
 	track                    *webrtc.TrackLocalStaticSample
 	sender                   *webrtc.RTPSender
 	receiver                 *dtmf.Receiver
@@ -126,10 +128,11 @@ func (c *Call) Channel() string { return "webrtc" }
 // StartedAt is when the offer arrived.
 func (c *Call) StartedAt() time.Time { return c.started }
 
-// SampleRate is the call's PCM rate: Config.OpusRate for Opus, 8000 for PCMU.
+// SampleRate is the call's PCM rate: Config.OpusRate for Opus, 16000 for
+// G.722, 8000 for PCMU.
 func (c *Call) SampleRate() int { return c.rate }
 
-// Codec names the codec we send ("opus" or "PCMU").
+// Codec names the codec we send ("opus", "G722" or "PCMU").
 func (c *Call) Codec() string { return c.out.name }
 
 // Digits delivers the caller's key presses (RFC 4733 events from the

@@ -78,12 +78,13 @@ type serverResult struct {
 func TestCallEndToEnd(t *testing.T) {
 	cases := []struct {
 		name      string
-		noOpus    bool
+		offer     []string
 		wantCodec string
 		wantRate  int
 	}{
-		{"opus", false, "opus", 16000},
-		{"pcmu", true, "PCMU", 8000},
+		{"opus", nil, "opus", 16000},
+		{"g722", []string{"G722", "PCMU"}, "G722", 16000},
+		{"pcmu", []string{"PCMU"}, "PCMU", 8000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,7 +124,7 @@ func TestCallEndToEnd(t *testing.T) {
 				r.endCause = c.Cause()
 				results <- r
 			})
-			p := newTestPeer(t, peerOptions{noOpus: tc.noOpus, toneHz: 440})
+			p := newTestPeer(t, peerOptions{offer: tc.offer, toneHz: 440})
 			defer p.close()
 			if code := p.call(hs.URL, hs.URL, "main"); code != http.StatusCreated {
 				t.Fatalf("offer: status %d", code)

@@ -333,16 +333,16 @@ func TestChromiumOffer(t *testing.T) {
 		}
 		wantCodec, wantRate, wantEvent := "opus", 16000, "telephone-event/48000"
 		if disable || !opusAvailable {
-			wantCodec, wantRate, wantEvent = "PCMU", 8000, "telephone-event/8000"
+			wantCodec, wantRate, wantEvent = "G722", 16000, "telephone-event/8000"
 		}
 		if c.Codec() != wantCodec || c.SampleRate() != wantRate {
 			t.Errorf("disable %v: codec %s at %d, want %s at %d", disable, c.Codec(), c.SampleRate(), wantCodec, wantRate)
 		}
-		if !strings.Contains(answer, wantEvent) || strings.Contains(answer, "G722") || !strings.Contains(answer, "webrtc-datachannel") {
+		if !strings.Contains(answer, wantEvent) || !strings.Contains(answer, "G722/8000") || !strings.Contains(answer, "webrtc-datachannel") {
 			t.Errorf("disable %v: answer:\n%s", disable, answer)
 		}
-		if c.kinds[0] != kindPCMU || c.kinds[9] != kindUnknown {
-			t.Errorf("payload kinds: 0=%v 9=%v", c.kinds[0], c.kinds[9])
+		if c.kinds[0] != kindPCMU || c.kinds[9] != kindG722 || c.kinds[8] != kindUnknown {
+			t.Errorf("payload kinds: 0=%v 9=%v 8=%v", c.kinds[0], c.kinds[9], c.kinds[8])
 		}
 		if !disable && opusAvailable && (c.kinds[111] != kindOpus || c.kinds[110] != kindEvent || c.eventRates[110] != 48000) {
 			t.Errorf("opus kinds: 111=%v 110=%v at %d", c.kinds[111], c.kinds[110], c.eventRates[110])

@@ -31,13 +31,16 @@ func (c *Call) sendLoop() {
 		c.fillLocked(pcm)
 		c.mu.Unlock()
 		var payload []byte
-		if c.enc != nil {
+		switch {
+		case c.enc != nil:
 			var err error
 			if payload, err = c.enc.encode(buf[:0], pcm); err != nil {
 				c.warn("encode", "opus encode failed", "err", err)
 				continue
 			}
-		} else {
+		case c.g722 != nil:
+			payload = c.g722.Encode(buf[:0], pcm)
+		default:
 			payload = codec.PCMU{}.Encode(buf[:0], pcm)
 		}
 		if err := c.track.WriteSample(media.Sample{Data: payload, Duration: audio.FrameDuration}); err != nil {
@@ -82,8 +85,9 @@ const maxConceal = 5
 func (c *Call) readTrack(t *webrtc.TrackRemote) {
 	buf := make([]byte, 1500)
 	pcm := make([]int16, 120*c.rate/1000) // the longest Opus packet
-	var pcm8 []int16                      // PCMU decoded at 8 kHz
-	var rs *audio.Resampler               // 8 kHz to the call's rate when they differ
+	var native []int16                    // G.711 or G.722 decoded at its own rate
+	var g722 *codec.G722                  // inbound G.722 state
+	var rs *audio.Resampler               // native rate to the call's rate when they differ
 	var pkt rtp.Packet
 	var last uint16
 	have := false
@@ -137,16 +141,24 @@ func (c *Call) readTrack(t *webrtc.TrackRemote) {
 				continue
 			}
 			c.deliver(pcm[:k])
-		case kindPCMU:
-			pcm8 = codec.PCMU{}.Decode(pcm8[:0], pkt.Payload)
-			if c.rate != audio.Rate8k {
-				if rs == nil {
-					rs = audio.NewResampler(audio.Rate8k, c.rate)
+		case kindPCMU, kindG722:
+			rate := audio.Rate8k
+			if c.kinds[pkt.PayloadType&0x7f] == kindG722 {
+				if g722 == nil {
+					g722 = codec.NewG722()
 				}
-				c.deliver(rs.Process(pcm[:0], pcm8))
+				native, rate = g722.Decode(native[:0], pkt.Payload), audio.Rate16k
+			} else {
+				native = codec.PCMU{}.Decode(native[:0], pkt.Payload)
+			}
+			if rate != c.rate {
+				if rs == nil || rs.InRate() != rate {
+					rs = audio.NewResampler(rate, c.rate)
+				}
+				c.deliver(rs.Process(pcm[:0], native))
 				continue
 			}
-			c.deliver(pcm8)
+			c.deliver(native)
 		default:
 			c.stats.malformed.Add(1)
 		}

@@ -45,20 +45,29 @@ type testPeer struct {
 
 // peerOptions choose what the test browser offers.
 type peerOptions struct {
-	noOpus bool    // offer PCMU only
-	toneHz float64 // the "microphone" tone (0: silence)
+	offer  []string // codecs offered in order: "opus", "G722", "PCMU" (default all)
+	toneHz float64  // the "microphone" tone (0: silence)
 }
 
 func newTestPeer(t *testing.T, o peerOptions) *testPeer {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
-	var codecs []webrtc.RTPCodecParameters
-	if !o.noOpus {
-		codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: capOpus, PayloadType: 111},
-			webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-16"}, PayloadType: 110})
+	if o.offer == nil {
+		o.offer = []string{"opus", "G722", "PCMU"}
 	}
-	codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: capPCMU, PayloadType: 0},
-		webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: 126})
+	var codecs []webrtc.RTPCodecParameters
+	for _, name := range o.offer {
+		switch name {
+		case "opus":
+			codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: capOpus, PayloadType: 111},
+				webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-16"}, PayloadType: 110})
+		case "G722":
+			codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: capG722, PayloadType: 9})
+		case "PCMU":
+			codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: capPCMU, PayloadType: 0})
+		}
+	}
+	codecs = append(codecs, webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: 126})
 	for _, c := range codecs {
 		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
 			t.Fatal(err)
@@ -165,13 +174,18 @@ func (p *testPeer) transmit(hz float64) {
 	}
 	tr := p.track
 	var enc *opusEncoder
-	rate := 8000
-	if tr.audio.MimeType == webrtc.MimeTypeOpus {
+	var g722 *codec.G722
+	rate, adv := 8000, uint32(160)
+	switch {
+	case strings.EqualFold(tr.audio.MimeType, webrtc.MimeTypeOpus):
 		var err error
 		if enc, err = newOpusEncoder(48000); err != nil {
 			return
 		}
-		rate = 48000
+		rate, adv = 48000, 960
+	case strings.EqualFold(tr.audio.MimeType, webrtc.MimeTypeG722):
+		g722 = codec.NewG722()
+		rate = 16000 // on an 8 kHz RTP clock
 	}
 	n := rate / 50
 	pcm := make([]int16, n)
@@ -195,12 +209,15 @@ func (p *testPeer) transmit(hz float64) {
 			phase += 2 * math.Pi * hz / float64(rate)
 		}
 		var payload []byte
-		if enc != nil {
+		switch {
+		case enc != nil:
 			payload, _ = enc.encode(make([]byte, 0, 1500), pcm)
-		} else {
+		case g722 != nil:
+			payload = g722.Encode(nil, pcm)
+		default:
 			payload = codec.PCMU{}.Encode(nil, pcm)
 		}
-		tr.write(uint8(tr.audio.PayloadType), false, uint32(n), payload)
+		tr.write(uint8(tr.audio.PayloadType), false, adv, payload)
 	}
 }
 
@@ -237,14 +254,19 @@ func (p *testPeer) pressKey(event uint8) {
 // receive decodes what the server sends.
 func (p *testPeer) receive(tr *webrtc.TrackRemote) {
 	var dec *opusDecoder
+	var g722 *codec.G722
 	rate := 8000
 	name := "PCMU"
-	if strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeOpus) {
+	switch {
+	case strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeOpus):
 		var err error
 		if dec, err = newOpusDecoder(48000); err != nil {
 			return
 		}
 		rate, name = 48000, "opus"
+	case strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeG722):
+		g722 = codec.NewG722()
+		rate, name = 16000, "G722"
 	}
 	p.mu.Lock()
 	p.rate, p.codec = rate, name
@@ -256,13 +278,16 @@ func (p *testPeer) receive(tr *webrtc.TrackRemote) {
 			return
 		}
 		var pcm []int16
-		if dec != nil {
+		switch {
+		case dec != nil:
 			n, err := dec.decode(pkt.Payload, buf)
 			if err != nil {
 				continue
 			}
 			pcm = buf[:n]
-		} else {
+		case g722 != nil:
+			pcm = g722.Decode(buf[:0], pkt.Payload)
+		default:
 			pcm = codec.PCMU{}.Decode(buf[:0], pkt.Payload)
 		}
 		p.mu.Lock()

@@ -1,7 +1,7 @@
 // Package webrtc answers calls from web browsers (the call widget) on
 // pion/webrtc: HTTP offer/answer signalling with an origin allowlist and a
 // rate limit, ICE (STUN, TURN, 1:1 NAT addresses, a UDP port range),
-// DTLS-SRTP, Opus with PCMU as the fallback, RFC 4733 key presses from the
+// DTLS-SRTP, Opus with G.722 and PCMU as fallbacks, RFC 4733 key presses from the
 // browser's keypad, and a data channel for live captions and call state.
 //
 // A browser call is a *Call, which has the same shape as a SIP call, so the
@@ -93,6 +93,7 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 			webrtc.RTPCodecParameters{RTPCodecCapability: capEvent48k, PayloadType: 110})
 	}
 	codecs = append(codecs,
+		webrtc.RTPCodecParameters{RTPCodecCapability: capG722, PayloadType: 9},
 		webrtc.RTPCodecParameters{RTPCodecCapability: capPCMU, PayloadType: 0},
 		webrtc.RTPCodecParameters{RTPCodecCapability: capEvent8k, PayloadType: 126})
 	for _, c := range codecs {
@@ -125,6 +126,7 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 // rate of the audio codec in use (48 kHz beside Opus, 8 kHz beside PCMU).
 var (
 	capOpus     = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
+	capG722     = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeG722, ClockRate: 8000, Channels: 1} // 16 kHz audio, 8 kHz clock (RFC 3551)
 	capPCMU     = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}
 	capEvent48k = webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-15"}
 	capEvent8k  = webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-15"}
