@@ -74,7 +74,8 @@ type SIP struct {
 	// PublicIP is written in Contact and SDP; default: the listen IP, or
 	// the host's outbound address when listening on 0.0.0.0.
 	PublicIP string `yaml:"public_ip"`
-	// Codecs in preference order: PCMU, PCMA (G722 when built in). Default PCMU, PCMA.
+	// Codecs we accept, in our preference for calls we place: PCMU, PCMA,
+	// G722 (wideband). Answers follow the caller's order. Default all three.
 	Codecs []string `yaml:"codecs"`
 	// RingTime is how long to ring before answering. Default 0s.
 	RingTime time.Duration `yaml:"ring_time"`
@@ -436,7 +437,7 @@ func (c *Config) applyDefaults() {
 		c.SIP.Listen = []string{"udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"}
 	}
 	if len(c.SIP.Codecs) == 0 {
-		c.SIP.Codecs = []string{"PCMU", "PCMA"}
+		c.SIP.Codecs = []string{"PCMU", "PCMA", "G722"}
 	}
 	if c.RTP.PortMin == 0 && c.RTP.PortMax == 0 {
 		c.RTP.PortMin, c.RTP.PortMax = 10000, 20000

@@ -17,6 +17,7 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 
 	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/codec"
 	"github.com/openivr/ivr/dtmf"
 	"github.com/openivr/ivr/models"
 	"github.com/openivr/ivr/telephony/rtp"
@@ -336,7 +337,8 @@ func (c *Call) startMediaLocked() {
 	c.receiver = dtmf.NewReceiver(rate, c.emitDigit)
 	recv := c.receiver
 	c.session = rtp.NewSession(c.conn, rtp.Config{
-		Codec: c.neg.Codec, PT: c.neg.PT, DTMFPT: c.neg.DTMFPT, Remote: c.neg.Remote, PeerIPs: c.peerIPs(),
+		// A stateful codec (G.722) needs its own instance per stream.
+		Codec: codec.ForStream(c.neg.Codec), PT: c.neg.PT, DTMFPT: c.neg.DTMFPT, Remote: c.neg.Remote, PeerIPs: c.peerIPs(),
 		MediaTimeout: c.srv.cfg.MediaTimeout,
 		OnFrame: func(pcm []int16) {
 			// Once the phone has sent RFC 4733 events it keys that way:
@@ -677,9 +679,14 @@ func (c *Call) renegotiate(body []byte) ([]byte, int) {
 	if changed {
 		c.local.Version++ // RFC 3264 section 8: a changed description gets a new version
 	}
+	old := c.neg
 	c.offer, c.neg = m, neg
 	if c.session != nil {
-		c.session.Update(neg.Remote, neg.Codec, neg.PT, neg.DTMFPT, m.OnHold())
+		var cd codec.Codec // nil keeps the running codec and its state
+		if old == nil || old.Codec.Name() != neg.Codec.Name() {
+			cd = codec.ForStream(neg.Codec)
+		}
+		c.session.Update(neg.Remote, cd, neg.PT, neg.DTMFPT, m.OnHold())
 	} else {
 		c.startMediaLocked()
 	}

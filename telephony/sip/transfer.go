@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -138,6 +139,10 @@ func escapeHeader(s string) string {
 	return b.String()
 }
 
+// noResponseTimeout is how long an outbound INVITE may go without any
+// response before the target counts as unreachable.
+const noResponseTimeout = 4 * time.Second
+
 // DialOptions describe an outbound call.
 type DialOptions struct {
 	// From is the URI we call from; default sip:<FromUser>@<public ip>.
@@ -209,14 +214,31 @@ func (s *Server) Dial(ctx context.Context, uri string, opts DialOptions) (*Call,
 		conn.Close()
 		return nil, fmt.Errorf("sip: dial %s: %w", uri, err)
 	}
-	if err := dcs.WaitAnswer(rctx, sipgo.AnswerOptions{}); err != nil {
+	// A target that sends nothing at all (not even 100 Trying) within a
+	// few seconds is not there: give up rather than wait for Timer B (32 s).
+	heard := make(chan struct{})
+	var heardOnce sync.Once
+	go func() {
+		select {
+		case <-heard:
+		case <-rctx.Done():
+		case <-time.After(noResponseTimeout):
+			cancel()
+		}
+	}()
+	err = dcs.WaitAnswer(rctx, sipgo.AnswerOptions{OnResponse: func(*gosip.Response) error {
+		heardOnce.Do(func() { close(heard) })
+		return nil
+	}})
+	heardOnce.Do(func() { close(heard) })
+	if err != nil {
 		conn.Close()
 		dcs.Close()
 		var re *sipgo.ErrDialogResponse
 		if errors.As(err, &re) {
 			return nil, &StatusError{Code: re.Res.StatusCode, Reason: re.Res.Reason}
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) && ctx.Err() == nil {
 			return nil, ErrNoAnswer
 		}
 		return nil, fmt.Errorf("sip: dial %s: %w", uri, err)
