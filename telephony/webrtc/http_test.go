@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,5 +354,46 @@ func TestChromiumOffer(t *testing.T) {
 		c.end(EndShutdown)
 		c.cleanup()
 		s.Close(context.Background())
+	}
+}
+
+// TestICESettings: the public address (1:1 NAT) and the UDP port range
+// show in our answer's candidates.
+func TestICESettings(t *testing.T) {
+	b, err := os.ReadFile("testdata/chromium-offer.sdp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServer(Config{Handler: nopHandler, PublicIPs: []string{"203.0.113.7"}, UDPPortMin: 41000, UDPPortMax: 41099, IncludeLoopback: true,
+		GatherTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	c, answer, err := s.answer(context.Background(), offerRequest{SDP: string(b)}, "192.0.2.9", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.end(EndShutdown); c.cleanup() }()
+	n := 0
+	for _, line := range strings.Split(answer, "\r\n") {
+		if !strings.HasPrefix(line, "a=candidate:") || !strings.Contains(line, " udp ") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 6 || strings.Contains(f[4], ":") {
+			continue // IPv6: a v4 public address does not apply
+		}
+		n++
+		if f[4] != "203.0.113.7" {
+			t.Errorf("candidate without the public address: %s", line)
+			continue
+		}
+		if port, _ := strconv.Atoi(f[5]); port < 41000 || port > 41099 {
+			t.Errorf("candidate port outside 41000-41099: %s", line)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no IPv4 UDP candidates in the answer:\n%s", answer)
 	}
 }

@@ -24,6 +24,11 @@ func newOpusEncoder(rate int) (*opusEncoder, error) {
 	// Errors here only lose a tuning; the defaults still work.
 	_ = enc.SetInBandFEC(true)
 	_ = enc.SetPacketLossPerc(5)
+	// Complexity 5 halves the encoder's CPU against the default 10
+	// (BenchmarkOutboundFrame/opus on a recorded prompt: 114 us against
+	// 238 us a frame here) for recorded and synthetic speech that does
+	// not need the last of its quality.
+	_ = enc.SetComplexity(5)
 	return &opusEncoder{enc: enc}, nil
 }
 
