@@ -115,8 +115,9 @@ test('demo page: call, greeting caption, keypad, hang-up', async () => {
     await page.goto(`${IVR_URL}/`);
     const call = page.getByRole('button', { name: 'Call', exact: true });
     await call.waitFor();
-    const captions = page.getByRole('log');
-    await assert.doesNotReject(captions.waitFor(), 'captions log present');
+    const captions = page.getByRole('log', { name: 'Captions' });
+    await captions.waitFor();
+    assert.equal(await captions.getAttribute('aria-live'), 'polite', 'captions are announced');
 
     await call.click();
     await page.getByText(GREETING).waitFor({ timeout: 20000 });
@@ -133,6 +134,8 @@ test('demo page: call, greeting caption, keypad, hang-up', async () => {
     // The keypad: 4 is the directory, which says its piece and returns
     // to the main menu.
     const keypad = page.getByRole('group', { name: 'Keypad' });
+    assert.equal(await keypad.getByRole('button').count(), 12, 'twelve named keys');
+    await keypad.getByRole('button', { name: '#', exact: true }).waitFor();
     await keypad.getByRole('button', { name: '4', exact: true }).click();
     await page.getByText(DIRECTORY).waitFor({ timeout: 15000 });
     await page.getByText(/You: pressed 4/).waitFor();
@@ -173,8 +176,18 @@ test('allowed origin: the widget embeds on another site, keyboard only, phone-si
     await page.goto(ALLOWED_PAGE);
     const call = page.getByRole('button', { name: 'Call', exact: true });
     await call.waitFor();
-    // Keyboard: focus the button and press Enter.
-    await call.focus();
+    // Keyboard only: Tab reaches the button, its focus is visible, Enter calls.
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      let el = document.activeElement;
+      while (el && el.shadowRoot && el.shadowRoot.activeElement) {
+        el = el.shadowRoot.activeElement;
+      }
+      const cs = getComputedStyle(el);
+      return { text: el.textContent, outline: cs.outlineStyle, width: parseFloat(cs.outlineWidth) };
+    });
+    assert.equal(focused.text, 'Call', 'Tab focuses the Call button');
+    assert.ok(focused.outline !== 'none' && focused.width >= 2, `visible focus: ${JSON.stringify(focused)}`);
     await page.keyboard.press('Enter');
     await page.getByText(GREETING).waitFor({ timeout: 20000 });
     // Digits typed while the widget has focus are key presses.
