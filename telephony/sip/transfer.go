@@ -218,15 +218,19 @@ func (s *Server) Dial(ctx context.Context, uri string, opts DialOptions) (*Call,
 	// few seconds is not there: give up rather than wait for Timer B (32 s).
 	heard := make(chan struct{})
 	var heardOnce sync.Once
+	wctx, stopWait := context.WithCancelCause(rctx)
+	defer stopWait(nil)
 	go func() {
 		select {
 		case <-heard:
-		case <-rctx.Done():
+		case <-wctx.Done():
 		case <-time.After(noResponseTimeout):
-			cancel()
+			// Nothing to CANCEL before a provisional response (RFC 3261
+			// section 9.1): abandon the transaction at once.
+			stopWait(sipgo.WaitAnswerForceCancelErr)
 		}
 	}()
-	err = dcs.WaitAnswer(rctx, sipgo.AnswerOptions{OnResponse: func(*gosip.Response) error {
+	err = dcs.WaitAnswer(wctx, sipgo.AnswerOptions{OnResponse: func(*gosip.Response) error {
 		heardOnce.Do(func() { close(heard) })
 		return nil
 	}})
