@@ -48,6 +48,8 @@ type Config struct {
 	Speech Speech `yaml:"speech"`
 	// TTS configures speech synthesis for prompts given as text.
 	TTS TTS `yaml:"tts"`
+	// WebRTC configures browser calls (the call widget).
+	WebRTC WebRTC `yaml:"webrtc"`
 
 	// Path is the file the config came from ("" for the embedded demo).
 	Path string `yaml:"-"`
@@ -118,6 +120,35 @@ type Speech struct {
 	// ClarifyMargin: when the two best intents are closer than this, the
 	// caller is asked which one. Default 0.15.
 	ClarifyMargin float64 `yaml:"clarify_margin"`
+}
+
+// WebRTC configures calls from the browser widget.
+type WebRTC struct {
+	// AllowedOrigins may embed the widget: exact origins
+	// ("https://shop.example.com"), "*.example.com", or "*". The IVR's own
+	// HTTP origin always may.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// ICEServers are STUN/TURN servers for both peers.
+	ICEServers []ICEServer `yaml:"ice_servers"`
+	// TURNSecret makes time-limited TURN credentials (coturn use-auth-secret).
+	TURNSecret string `yaml:"turn_secret"`
+	// PublicIPs are the server's addresses when it sits behind a 1:1 NAT.
+	PublicIPs []string `yaml:"public_ips"`
+	// PortMin and PortMax bound the UDP ports ICE uses (0/0: any).
+	PortMin int `yaml:"port_min"`
+	PortMax int `yaml:"port_max"`
+	// CallsPerMinute and CallBurst limit call starts per client address;
+	// MaxCalls limits concurrent browser calls. 0 takes the defaults.
+	CallsPerMinute float64 `yaml:"calls_per_minute"`
+	CallBurst      int     `yaml:"call_burst"`
+	MaxCalls       int     `yaml:"max_calls"`
+}
+
+// ICEServer is a STUN or TURN server.
+type ICEServer struct {
+	URLs       []string `yaml:"urls"`
+	Username   string   `yaml:"username"`
+	Credential string   `yaml:"credential"`
 }
 
 // TTS configures speech synthesis.

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 runtime_pkgs=(
-  gcc pkg-config                                # cgo for the embedded recognizer
+  gcc pkg-config                                # cgo for the embedded recognizer and Opus
+  libopus-dev libopusfile-dev                   # Opus for browser calls (WebRTC)
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # offline speech recognition
   espeak-ng flite                               # offline speech synthesis
   asterisk-core-sounds-en-wav asterisk-moh-opsound-wav       # recorded prompts, music on hold
@@ -14,7 +15,11 @@ test_pkgs=(
   sip-tester baresip                            # real SIP peers
   sox                                           # audio checks in tests
   pocketsphinx                                  # recognizer tools used by evaluations
+  chromium                                      # the call widget's browser tests
 )
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  test_pkgs+=(nodejs npm)                       # playwright-core drives Chromium
+fi
 
 want=("${runtime_pkgs[@]}")
 if [[ "${1:-}" == "test" ]]; then

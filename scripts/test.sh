@@ -4,9 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
-if [[ -f test/browser/package.json ]]; then
-  bash test/browser/setup.sh
-fi
+echo "== npm ci (browser tests)" >&2
+(cd test/browser && npm ci --no-audit --no-fund --loglevel=error)
 echo "== go vet" >&2
 go vet ./...
 echo "== gofmt" >&2

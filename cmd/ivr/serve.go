@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		ps, err := prompt.Load(ctx, c, v, audio.Rate8k)
+		ps, err := prompt.Load(ctx, c, v, audio.Rate8k, audio.Rate16k)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +191,14 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		}()
 	}
 
-	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv), ReadHeaderTimeout: 10 * time.Second}
+	wrtc, err := newWebRTC(webrtcOptionsFrom(cfg), func(ctx context.Context, c dialog.Call) {
+		engine.Load().Run(ctx, c) // a call keeps the flow it started with
+	}, log)
+	if err != nil {
+		return err
+	}
+
+	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc), ReadHeaderTimeout: 10 * time.Second}
 	hl, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -204,14 +211,16 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	hs.Shutdown(sctx)
+	wrtc.Close(sctx)
 	return err
 }
 
-func httpHandler(st *store.Store, srv *sip.Server) http.Handler {
+func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService) http.Handler {
 	mux := http.NewServeMux()
+	wrtc.Mount(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "active_calls": srv.ActiveCalls()})
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "active_calls": srv.ActiveCalls() + wrtc.ActiveCalls()})
 	})
 	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("last"))

@@ -33,9 +33,15 @@ type webrtcOptions struct {
 }
 
 // webrtcOptionsFrom takes the WebRTC settings from a line's config.
-// TODO(lead): when config gains a webrtc section, copy its fields here.
 func webrtcOptionsFrom(cfg *config.Config) webrtcOptions {
-	return webrtcOptions{Title: cfg.Line.Name, Flow: cfg.Flow.Start}
+	w := cfg.WebRTC
+	o := webrtcOptions{Title: cfg.Line.Name, Flow: cfg.Flow.Start, TURNSecret: w.TURNSecret, PublicIPs: w.PublicIPs,
+		UDPPortMin: uint16(w.PortMin), UDPPortMax: uint16(w.PortMax), AllowedOrigins: w.AllowedOrigins,
+		CallsPerMinute: w.CallsPerMinute, CallBurst: w.CallBurst, MaxCalls: w.MaxCalls}
+	for _, s := range w.ICEServers {
+		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return o
 }
 
 // webrtcService is the browser side of `ivr serve`: signalling under
