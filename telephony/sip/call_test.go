@@ -26,6 +26,20 @@ func TestMain(m *testing.M) {
 	)
 }
 
+// callIVR places a call from a new test phone offering formats and
+// returns it answered; the context ends with the test.
+func callIVR(t *testing.T, addr, formats string, limit time.Duration) (*peer, *sipgo.DialogClientSession, context.Context) {
+	t.Helper()
+	p := newPeer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	d, err := p.invite(ctx, addr, p.offer(formats))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, d, ctx
+}
+
 // handlerResult is what a test handler saw.
 type handlerResult struct {
 	answerErr error
@@ -65,13 +79,7 @@ func playAndWait(max time.Duration, out chan<- handlerResult) HandlerFunc {
 func TestAnswerMediaAndRemoteBye(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(10*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 8 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, ctx := callIVR(t, addr, "0 8 101", 10*time.Second)
 	ans := string(d.InviteResponse.Body())
 	if !strings.Contains(ans, "m=audio") || !strings.Contains(ans, "RTP/AVP 0 101") {
 		t.Fatalf("answer should pick PCMU (the caller's first) and telephone-event:\n%s", ans)
@@ -114,13 +122,7 @@ func TestAnswerMediaAndRemoteBye(t *testing.T) {
 func TestAnswerFollowsCallerPreference(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(5*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("8 0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := callIVR(t, addr, "8 0 101", 10*time.Second)
 	if !strings.Contains(string(d.InviteResponse.Body()), "RTP/AVP 8 101") {
 		t.Errorf("answer should pick PCMA:\n%s", d.InviteResponse.Body())
 	}
@@ -215,13 +217,7 @@ func TestCancelBeforeAnswer(t *testing.T) {
 func TestRFC4733DigitsReachTheHandler(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(3*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, _ := callIVR(t, addr, "0 101", 10*time.Second)
 	defer d.Close()
 	to := answerAddr(t, d.InviteResponse.Body())
 	// Key 5: start (marker), two updates, three end packets (RFC 4733 2.5.1).
@@ -249,13 +245,7 @@ func TestRFC4733DigitsReachTheHandler(t *testing.T) {
 func TestSIPInfoDigits(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(2*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d, ctx := callIVR(t, addr, "0 101", 10*time.Second)
 	defer d.Close()
 	for _, tc := range []struct {
 		ct, body string
@@ -289,13 +279,7 @@ func TestSIPInfoDigits(t *testing.T) {
 func TestReInviteHoldAndResume(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(10*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, ctx := callIVR(t, addr, "0 101", 15*time.Second)
 	if pkts, _, _ := p.rtpRecv(5, 2*time.Second); len(pkts) < 5 {
 		t.Fatal("no media before hold")
 	}
@@ -359,13 +343,7 @@ func TestHandlerReturnSendsBye(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, _ := callIVR(t, addr, "0 101", 10*time.Second)
 	defer d.Close()
 	select {
 	case <-p.byes:
@@ -377,13 +355,7 @@ func TestHandlerReturnSendsBye(t *testing.T) {
 func TestMediaTimeoutHangsUp(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{MediaTimeout: 400 * time.Millisecond}, playAndWait(10*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, _ := callIVR(t, addr, "0 101", 10*time.Second)
 	defer d.Close()
 	select {
 	case r := <-out:
@@ -403,13 +375,7 @@ func TestMediaTimeoutHangsUp(t *testing.T) {
 func TestLatchIgnoresOtherSources(t *testing.T) {
 	out := make(chan handlerResult, 1)
 	_, addr := startServer(t, Config{}, playAndWait(2*time.Second, out))
-	p := newPeer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	d, err := p.invite(ctx, addr, p.offer("0 101"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, d, _ := callIVR(t, addr, "0 101", 10*time.Second)
 	defer d.Close()
 	to := answerAddr(t, d.InviteResponse.Body())
 	// The real caller speaks first and is latched.

@@ -173,11 +173,11 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	}
 	srv.OnInvite(s.guard(s.onInvite))
 	srv.OnAck(s.onAck) // no response to ACK, so no guard
-	srv.OnBye(s.guard(s.onBye))
+	srv.OnBye(s.guard(s.inDialog("Call/Transaction Does Not Exist", (*Call).readBye)))
 	srv.OnOptions(s.guard(s.onOptions))
-	srv.OnInfo(s.guard(s.onInfo))
-	srv.OnNotify(s.guard(s.onNotify))
-	srv.OnUpdate(s.guard(s.onUpdate))
+	srv.OnInfo(s.guard(s.inDialog("Call/Transaction Does Not Exist", (*Call).readInfo)))
+	srv.OnNotify(s.guard(s.inDialog("Subscription Does Not Exist", (*Call).readNotify)))
+	srv.OnUpdate(s.guard(s.inDialog("Call/Transaction Does Not Exist", (*Call).readUpdate)))
 	srv.OnRefer(s.guard(s.onRefer))
 	srv.OnMessage(s.guard(s.notAllowed))
 	srv.OnSubscribe(s.guard(s.notAllowed))
@@ -395,41 +395,18 @@ func (s *Server) onAck(req *gosip.Request, tx gosip.ServerTransaction) {
 	c.readAck(req, tx)
 }
 
-func (s *Server) onBye(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		// RFC 3261 section 15.1.2: no matching dialog.
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
+// inDialog routes a request to the call whose dialog it belongs to, or
+// answers it with missing (481 and a reason) when there is none (RFC 3261
+// section 12.2.2).
+func (s *Server) inDialog(missing string, h func(c *Call, req *gosip.Request, tx gosip.ServerTransaction)) func(req *gosip.Request, tx gosip.ServerTransaction) {
+	return func(req *gosip.Request, tx gosip.ServerTransaction) {
+		c := s.lookup(req)
+		if c == nil {
+			respond(tx, req, 481, missing)
+			return
+		}
+		h(c, req, tx)
 	}
-	c.readBye(req, tx)
-}
-
-func (s *Server) onInfo(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	c.readInfo(req, tx)
-}
-
-func (s *Server) onNotify(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		respond(tx, req, 481, "Subscription Does Not Exist")
-		return
-	}
-	c.readNotify(req, tx)
-}
-
-func (s *Server) onUpdate(req *gosip.Request, tx gosip.ServerTransaction) {
-	c := s.lookup(req)
-	if c == nil {
-		respond(tx, req, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	c.readUpdate(req, tx)
 }
 
 func (s *Server) onRefer(req *gosip.Request, tx gosip.ServerTransaction) {
