@@ -81,14 +81,14 @@ type EvalResult struct {
 	Confidence float64 // recognizer confidence
 	// Alternatives are the recognizer's further hypotheses.
 	Alternatives []asr.Alternative
-	Predicted  string  // intent, OutOfScope or NoResult
-	IntentConf float64 // classifier confidence
-	Correct    bool
-	Errs       int           // word errors against Item.Text
-	Words      int           // words in Item.Text
-	Processing time.Duration // from the frame that closed the turn to the result
-	Audio      time.Duration
-	Err        error
+	Predicted    string  // intent, OutOfScope or NoResult
+	IntentConf   float64 // classifier confidence
+	Correct      bool
+	Errs         int           // word errors against Item.Text
+	Words        int           // words in Item.Text
+	Processing   time.Duration // from the frame that closed the turn to the result
+	Audio        time.Duration
+	Err          error
 }
 
 // EvalReport sums up an evaluation.
