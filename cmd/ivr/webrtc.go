@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dialog"
@@ -30,6 +32,10 @@ type webrtcOptions struct {
 	CallsPerMinute float64
 	CallBurst      int
 	MaxCalls       int
+	// IncludeLoopback offers loopback ICE candidates: set when the HTTP
+	// server listens on a loopback address, where the only browsers are on
+	// this machine (and may have no other interface in common with us).
+	IncludeLoopback bool
 }
 
 // webrtcOptionsFrom takes the WebRTC settings from a line's config.
@@ -37,11 +43,26 @@ func webrtcOptionsFrom(cfg *config.Config) webrtcOptions {
 	w := cfg.WebRTC
 	o := webrtcOptions{Title: cfg.Line.Name, Flow: cfg.Flow.Start, TURNSecret: w.TURNSecret, PublicIPs: w.PublicIPs,
 		UDPPortMin: uint16(w.PortMin), UDPPortMax: uint16(w.PortMax), AllowedOrigins: w.AllowedOrigins,
-		CallsPerMinute: w.CallsPerMinute, CallBurst: w.CallBurst, MaxCalls: w.MaxCalls}
+		CallsPerMinute: w.CallsPerMinute, CallBurst: w.CallBurst, MaxCalls: w.MaxCalls,
+		IncludeLoopback: loopbackAddr(cfg.HTTP.Addr)}
 	for _, s := range w.ICEServers {
 		o.ICEServers = append(o.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return o
+}
+
+// loopbackAddr reports whether a listen address (host:port) is on a
+// loopback interface only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // webrtcService is the browser side of `ivr serve`: signalling under
@@ -55,17 +76,18 @@ type webrtcService struct {
 // engine's Run) and its return ends the call.
 func newWebRTC(o webrtcOptions, run func(ctx context.Context, c dialog.Call), log *slog.Logger) (*webrtcService, error) {
 	srv, err := webrtc.NewServer(webrtc.Config{
-		Handler:        func(ctx context.Context, c *webrtc.Call) { run(ctx, c) },
-		ICEServers:     o.ICEServers,
-		TURNSecret:     o.TURNSecret,
-		PublicIPs:      o.PublicIPs,
-		UDPPortMin:     o.UDPPortMin,
-		UDPPortMax:     o.UDPPortMax,
-		AllowedOrigins: o.AllowedOrigins,
-		CallsPerMinute: o.CallsPerMinute,
-		CallBurst:      o.CallBurst,
-		MaxCalls:       o.MaxCalls,
-		Logger:         log,
+		Handler:         func(ctx context.Context, c *webrtc.Call) { run(ctx, c) },
+		ICEServers:      o.ICEServers,
+		TURNSecret:      o.TURNSecret,
+		PublicIPs:       o.PublicIPs,
+		UDPPortMin:      o.UDPPortMin,
+		UDPPortMax:      o.UDPPortMax,
+		AllowedOrigins:  o.AllowedOrigins,
+		CallsPerMinute:  o.CallsPerMinute,
+		CallBurst:       o.CallBurst,
+		MaxCalls:        o.MaxCalls,
+		IncludeLoopback: o.IncludeLoopback,
+		Logger:          log,
 	})
 	if err != nil {
 		return nil, err

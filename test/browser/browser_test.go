@@ -1,6 +1,7 @@
 // Package browser holds the end-to-end test of the call widget in headless
-// Chromium: a real browser with a fake microphone calls the demo line over
-// WebRTC, from the IVR's own demo page and from pages on other origins.
+// Chromium: a real browser with a fake microphone calls `ivr serve` (the
+// real binary) over WebRTC, from the IVR's own demo page and from pages on
+// other origins, by keypad and by voice.
 package browser
 
 import (
@@ -8,38 +9,54 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
-	"github.com/openivr/ivr/dialog"
 	"github.com/openivr/ivr/models"
-	"github.com/openivr/ivr/prompt"
-	"github.com/openivr/ivr/store"
-	"github.com/openivr/ivr/telephony/webrtc"
-	"github.com/openivr/ivr/web"
 )
 
-// callerSays is what the fake microphone says (a WAV made by `ivr say`).
-const callerSays = "I would like to talk to someone in sales, please."
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestWidgetInChromium runs widget.test.mjs (node, playwright-core,
-// Chromium) against the demo line served in-process with the real dialog
-// engine and call store, then checks the call records, through `ivr calls`
-// too.
+// callerSays is what the fake microphone says, in a voice other than the
+// IVR's (flite/kal16), so the recognizer hears a different speaker.
+const (
+	callerSays  = "I lost my card"
+	callerVoice = "flite/rms"
+	// callerLead is the silence before the words: the microphone starts
+	// with getUserMedia, and the greeting begins once ICE and DTLS are up
+	// (well under a second on loopback), so the caller speaks over the
+	// greeting (barge-in) as callers do.
+	callerLead = 2500 * time.Millisecond
+	// callerTail is the silence after: Chromium loops the file, and the
+	// request must be said once per call.
+	callerTail = 60 * time.Second
+)
+
+// TestWidgetInChromium builds `ivr`, serves two lines with `ivr serve` and
+// runs widget.test.mjs (node, playwright-core, Chromium) against them:
 //
-// TODO(lead): once serve mounts newWebRTC and config carries the allowed
-// origins, start `ivr serve --sip-addr --http-addr --data-dir` here
-// instead of the in-process wiring in startIVR.
+//   - the demo line (the embedded keypad menu, recorded prompts) with a
+//     webrtc.allowed_origins entry: its demo page, a page on an allowed
+//     origin and one on a refused origin;
+//   - a speech-first line (testdata/speech.yaml: examples/bank's menu,
+//     synthesized prompts, the embedded recognizer): the caller says "I
+//     lost my card", then presses 1.
+//
+// Then it reads the call records with `ivr calls --json`.
 func TestWidgetInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("headless Chromium end-to-end test: not in -short mode")
@@ -67,152 +84,268 @@ func TestWidgetInChromium(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	ivr := filepath.Join(tmp, "ivr")
+	start := time.Now()
 	run(t, "../..", "go", "build", "-o", ivr, "./cmd/ivr")
+	t.Logf("go build ./cmd/ivr: %v", time.Since(start).Round(time.Millisecond))
+	// BROWSER_SPEECH_CALLS repeats the speech call (measuring recognition).
+	speechCalls := 1
+	if v := os.Getenv("BROWSER_SPEECH_CALLS"); v != "" {
+		if speechCalls, err = strconv.Atoi(v); err != nil || speechCalls < 1 {
+			t.Fatalf("BROWSER_SPEECH_CALLS=%q: want a positive number", v)
+		}
+	}
 	mic := filepath.Join(tmp, "caller.wav")
-	run(t, tmp, ivr, "say", callerSays, "--rate", "16000", "-o", mic)
+	callerAudio(t, ivr, mic)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dataDir := filepath.Join(tmp, "data")
-	logFile, err := os.Create(filepath.Join(out, "ivr.log"))
+	// The pages that embed the widget: one on an allowed origin, one not.
+	allowed, refused := listen(t), listen(t)
+	allowedOrigin := "http://" + allowed.Addr().String()
+
+	// The demo line, with the allowed origin added.
+	demoCfg := filepath.Join(tmp, "demo.yaml")
+	demoYAML := string(config.DemoYAML()) + fmt.Sprintf("\nwebrtc:\n  allowed_origins: [%q]\n", allowedOrigin)
+	if err := os.WriteFile(demoCfg, []byte(demoYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	speechCfg, err := filepath.Abs("testdata/speech.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logFile.Close()
-	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Both start at once: loading the recognizer takes a few seconds.
+	demo := startServe(t, ivr, demoCfg, filepath.Join(tmp, "demo-data"), filepath.Join(out, "ivr-demo.log"))
+	speech := startServe(t, ivr, speechCfg, filepath.Join(tmp, "speech-data"), filepath.Join(out, "ivr-speech.log"))
+	start = time.Now()
+	demo.waitReady(t)
+	speech.waitReady(t)
+	t.Logf("ivr serve (demo and speech lines) ready: %v", time.Since(start).Round(time.Millisecond))
 
-	allowed, refused := listen(t), listen(t)
-	ivrURL, stop := startIVR(t, ctx, dataDir, []string{"http://" + allowed.Addr().String()}, log)
-	defer stop()
-	go hostPage(allowed, "A shop (allowed origin)", ivrURL)
-	go hostPage(refused, "Another site (not allowed)", ivrURL)
-	defer allowed.Close()
-	defer refused.Close()
+	hosts := []*http.Server{hostPage(allowed, "A shop (allowed origin)", demo.url), hostPage(refused, "Another site (not allowed)", demo.url)}
+	defer func() {
+		for _, h := range hosts {
+			h.Close()
+		}
+	}()
 
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "widget.test.mjs")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute+time.Duration(speechCalls)*30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-concurrency=1", "widget.test.mjs")
 	cmd.Env = append(os.Environ(),
-		"IVR_URL="+ivrURL,
-		"ALLOWED_PAGE=http://"+allowed.Addr().String()+"/",
+		"IVR_URL="+demo.url,
+		"SPEECH_URL="+speech.url,
+		"ALLOWED_PAGE="+allowedOrigin+"/",
 		"REFUSED_PAGE=http://"+refused.Addr().String()+"/",
 		"FAKE_MIC="+mic,
 		"CHROMIUM="+chromium,
 		"OUT_DIR="+out,
+		"SPEECH_CALLS="+strconv.Itoa(speechCalls),
 	)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	timer := time.AfterFunc(4*time.Minute, cancel)
+	start = time.Now()
 	err = cmd.Run()
-	timer.Stop()
-	t.Logf("node --test widget.test.mjs:\n%s", buf.String())
+	t.Logf("node --test widget.test.mjs (%v):\n%s", time.Since(start).Round(time.Millisecond), buf.String())
 	if err != nil {
-		t.Fatalf("browser test failed: %v (IVR log: %s)", err, logFile.Name())
+		t.Errorf("browser test failed: %v (IVR logs: %s, %s)", err, demo.logPath, speech.logPath)
 	}
-	stop() // end calls, write the last records, close the store
+	// SIGTERM: the servers end their calls and write the last records.
+	demo.stop(t)
+	speech.stop(t)
+	if t.Failed() {
+		return
+	}
 
-	// The records: browser calls on the webrtc channel that took the
-	// keypad branch and ended with the caller's hang-up.
-	st, err := store.Open(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := st.List(context.Background(), store.Query{})
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The demo line: two keypad calls (demo page, allowed origin), both to
+	// the directory by key 4, ended by the caller. The allowed-origin call
+	// is over before the microphone's words start; the demo page's is not.
+	recs := calls(t, ivr, demo.dataDir)
 	if len(recs) != 2 {
-		t.Fatalf("%d call records, want 2 (demo page, allowed origin): %+v", len(recs), recs)
+		t.Fatalf("demo line: %d call records, want 2 (demo page, allowed origin): %+v", len(recs), recs)
 	}
+	heard := 0
 	for _, r := range recs {
-		if r.Channel != "webrtc" || r.AnsweredAt == nil || r.EndedAt == nil {
-			t.Errorf("record %s: channel %q answered %v ended %v", r.CallID, r.Channel, r.AnsweredAt, r.EndedAt)
-		}
+		checkBrowserCall(t, r)
 		if !strings.HasPrefix(r.Digits, "4") || !slices.Contains(r.Path, "directory") {
 			t.Errorf("record %s: digits %q path %v, want the directory branch by key 4", r.CallID, r.Digits, r.Path)
 		}
-		if r.EndReason != models.EndCallerHangup {
-			t.Errorf("record %s: end %q, want %q", r.CallID, r.EndReason, models.EndCallerHangup)
+		if r.Media != nil && r.Media.InPeakDBFS > -60 {
+			heard++
 		}
-		if r.Media == nil || r.Media.PacketsIn == 0 || r.Media.InPeakDBFS < -60 {
-			t.Errorf("record %s: media %+v, want the caller's microphone heard", r.CallID, r.Media)
-		}
-		b, _ := json.Marshal(r.Media)
-		t.Logf("call %s: path %v digits %q end %s media %s", r.CallID, r.Path, r.Digits, r.EndReason, b)
 	}
-	listing := run(t, tmp, ivr, "calls", "--data-dir", dataDir)
-	t.Logf("ivr calls:\n%s", listing)
-	if strings.Count(listing, " webrtc ") != 2 {
-		t.Errorf("ivr calls does not list the two browser calls:\n%s", listing)
+	if heard == 0 {
+		t.Error("demo line: no call heard the caller's microphone")
+	}
+
+	// The speech line: the lost-card branch by voice, then the keypad's 1
+	// blocks the card.
+	recs = calls(t, ivr, speech.dataDir)
+	if len(recs) != speechCalls {
+		t.Fatalf("speech line: %d call records, want %d: %+v", len(recs), speechCalls, recs)
+	}
+	recognized := 0
+	for _, r := range recs {
+		checkBrowserCall(t, r)
+		if r.Media == nil || r.Media.Codec != "opus" || r.Media.InPeakDBFS < -60 {
+			t.Errorf("speech call %s: media %+v, want the microphone heard over Opus", r.CallID, r.Media)
+		}
+		for _, e := range r.Events {
+			if e.Kind == "speech" || e.Kind == "barge_in" || e.Kind == "no_match" || e.Kind == "asr_error" {
+				t.Logf("speech call %s: %s %s %q at +%v", r.CallID, e.Kind, e.Node, e.Text, e.At.Sub(r.StartedAt).Round(time.Millisecond))
+			}
+		}
+		if r.Vars["last_intent"] != "lost_card" {
+			t.Errorf("speech call %s: intent %q (heard %q), want lost_card", r.CallID, r.Vars["last_intent"], r.Vars["last_utterance"])
+			continue
+		}
+		recognized++
+		if len(r.Path) < 3 || r.Path[0] != "main" || r.Path[1] != "lost" || r.Path[2] != "blocked" {
+			t.Errorf("speech call %s: path %v, want main>lost>blocked...", r.CallID, r.Path)
+		}
+		if !strings.HasPrefix(r.Digits, "1") {
+			t.Errorf("speech call %s: digits %q, want 1 (block the card)", r.CallID, r.Digits)
+		}
+	}
+	t.Logf("speech line: %d of %d calls recognized %q as lost_card", recognized, len(recs), callerSays)
+}
+
+// checkBrowserCall checks what every widget call's record shows: the
+// webrtc channel, answered, ended by the caller's hang-up, and the
+// microphone heard.
+func checkBrowserCall(t *testing.T, r models.CallRecord) {
+	t.Helper()
+	if r.Channel != "webrtc" || r.AnsweredAt == nil || r.EndedAt == nil {
+		t.Errorf("record %s: channel %q answered %v ended %v", r.CallID, r.Channel, r.AnsweredAt, r.EndedAt)
+	}
+	if r.EndReason != models.EndCallerHangup {
+		t.Errorf("record %s: end %q, want %q", r.CallID, r.EndReason, models.EndCallerHangup)
+	}
+	if r.Media == nil || r.Media.PacketsIn == 0 {
+		t.Errorf("record %s: media %+v, want the caller's audio received", r.CallID, r.Media)
+	}
+	b, _ := json.Marshal(r.Media)
+	t.Logf("call %s: path %v digits %q vars %v end %s media %s", r.CallID, r.Path, r.Digits, r.Vars, r.EndReason, b)
+}
+
+// callerAudio writes the fake microphone's file: lead silence, the
+// request spoken by `ivr say` in the caller's voice, long silence; 16 kHz.
+func callerAudio(t *testing.T, ivr, path string) {
+	t.Helper()
+	words := filepath.Join(filepath.Dir(path), "words.wav")
+	run(t, filepath.Dir(path), ivr, "say", callerSays, "--voice", callerVoice, "--rate", "16000", "-o", words)
+	clip, err := audio.ReadWAVFile(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rate = audio.Rate16k
+	pcm := audio.Resample(clip.Samples, clip.Rate, rate)
+	lead := make([]int16, audio.SamplesPer(rate, callerLead))
+	tail := make([]int16, audio.SamplesPer(rate, callerTail))
+	all := slices.Concat(lead, pcm, tail)
+	if err := audio.WriteWAVFile(path, audio.Clip{Rate: rate, Samples: all}); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// startIVR serves the demo line like `ivr serve` does: the dialog engine
-// with recorded prompts and the SQLite call store, the WebRTC signalling,
-// the demo page and the widget. stop ends calls and closes the store; it
-// is idempotent.
-func startIVR(t *testing.T, ctx context.Context, dataDir string, origins []string, log *slog.Logger) (url string, stop func()) {
+// server is one `ivr serve` process.
+type server struct {
+	url, dataDir, logPath string
+	cmd                   *exec.Cmd
+	exited                chan struct{}
+	err                   error // after exited
+	stopped               bool
+}
+
+// startServe starts `ivr serve` on free loopback ports; t's cleanup
+// stops it.
+func startServe(t *testing.T, ivr, cfg, dataDir, logPath string) *server {
 	t.Helper()
-	cfg, err := config.Demo()
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(dataDir)
-	if err != nil {
+	ports := freePorts(t, 2)
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	s := &server{url: "http://" + httpAddr, dataDir: dataDir, logPath: logPath, exited: make(chan struct{})}
+	s.cmd = exec.Command(ivr, "serve", "--config", cfg, "--sip-addr", fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		"--http-addr", httpAddr, "--data-dir", dataDir, "--log-level", "debug")
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
 		t.Fatal(err)
 	}
-	ps, err := prompt.Load(ctx, cfg, nil, audio.Rate8k)
-	if err != nil {
-		st.Close()
-		t.Fatalf("demo prompts: %v (apt-get install -y asterisk-core-sounds-en-wav)", err)
-	}
-	eng, err := dialog.NewEngine(cfg, dialog.Options{Prompts: ps, Records: st, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wsrv, err := webrtc.NewServer(webrtc.Config{
-		Handler:         func(ctx context.Context, c *webrtc.Call) { eng.Run(ctx, c) },
-		AllowedOrigins:  origins,
-		IncludeLoopback: true,
-		Logger:          log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := web.Handler(web.Options{Title: cfg.Line.Name, Flow: cfg.Flow.Start})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The same routes as cmd/ivr's webrtcService.Mount.
-	mux := http.NewServeMux()
-	mux.Handle("/webrtc/", wsrv)
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET /widget.js", page)
-	mux.Handle("GET /widget.css", page)
-	ln := listen(t)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	stopped := false
-	return "http://" + ln.Addr().String(), func() {
-		if stopped {
-			return
+	go func() {
+		s.err = s.cmd.Wait()
+		logFile.Close()
+		close(s.exited)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// waitReady waits for /healthz.
+func (s *server) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			t.Fatalf("ivr serve exited: %v (log %s)", s.err, s.logPath)
+		default:
 		}
-		stopped = true
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		hs.Shutdown(sctx)
-		if err := wsrv.Close(sctx); err != nil {
-			t.Errorf("webrtc close: %v", err)
+		res, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
 		}
-		st.Close()
+		time.Sleep(100 * time.Millisecond)
 	}
+	t.Fatalf("ivr serve not ready after 60 s (log %s)", s.logPath)
+}
+
+// stop sends SIGTERM and waits for a clean exit; idempotent.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+		if s.err != nil {
+			t.Errorf("ivr serve: %v (log %s)", s.err, s.logPath)
+		}
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+		t.Errorf("ivr serve did not stop within 20 s of SIGTERM (log %s)", s.logPath)
+	}
+}
+
+// calls reads a data directory's records with `ivr calls --json`.
+func calls(t *testing.T, ivr, dataDir string) []models.CallRecord {
+	t.Helper()
+	cmd := exec.Command(ivr, "calls", "--data-dir", dataDir, "--json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ivr calls --data-dir %s --json: %v\n%s", dataDir, err, stderr.Bytes())
+	}
+	var recs []models.CallRecord
+	if err := json.Unmarshal(b, &recs); err != nil {
+		t.Fatalf("ivr calls --json: %v\n%s", err, b)
+	}
+	return recs
 }
 
 // hostPage serves a plain HTML page that embeds the widget with the
 // one-line snippet, as a business's own site would.
-func hostPage(ln net.Listener, title, ivrURL string) {
+func hostPage(ln net.Listener, title, ivrURL string) *http.Server {
 	page := fmt.Sprintf(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>%s</title><link rel="icon" href="data:,"></head>
 <body>
 <h1>%s</h1>
 <p>Questions about your order? Call us from this page.</p>
@@ -220,10 +353,12 @@ func hostPage(ln net.Listener, title, ivrURL string) {
 </body>
 </html>
 `, title, title, ivrURL)
-	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(page))
-	}))
+	})}
+	go hs.Serve(ln)
+	return hs
 }
 
 func listen(t *testing.T) net.Listener {
@@ -233,6 +368,35 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+// freePorts returns n loopback ports, each free for both TCP and UDP a
+// moment ago (SIP listens on both), and distinct: all are held open until
+// all are found, so the kernel cannot hand out one twice.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	var ports []int
+	for tries := 0; len(ports) < n && tries < 50; tries++ {
+		ln := listen(t)
+		held = append(held, ln)
+		port := ln.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		held = append(held, pc)
+		ports = append(ports, port)
+	}
+	if len(ports) < n {
+		t.Fatalf("found %d free ports, want %d", len(ports), n)
+	}
+	return ports
 }
 
 // run runs a command in dir and returns its output; failure ends the test.

@@ -1,11 +1,14 @@
 // Headless Chromium calls the IVR through the widget. Started by
-// browser_test.go, which runs the IVR (demo line), the host pages and
-// passes their addresses in the environment:
+// browser_test.go, which runs `ivr serve` twice (the demo line and a
+// speech-first line), the host pages, and passes their addresses in the
+// environment:
 //
-//   IVR_URL       the IVR's HTTP server (demo page at /, widget, signalling)
+//   IVR_URL       the demo line's HTTP server (demo page at /, widget, signalling)
+//   SPEECH_URL    the speech-first line's HTTP server (testdata/speech.yaml)
 //   ALLOWED_PAGE  a plain page on another origin that is allowed
 //   REFUSED_PAGE  a plain page on an origin that is not
-//   FAKE_MIC      the WAV file the browser's microphone plays
+//   FAKE_MIC      the WAV file the browser's microphone plays: silence,
+//                 "I lost my card", silence
 //   CHROMIUM      the browser (default /usr/bin/chromium)
 //   OUT_DIR       where screenshots and the captured offer go
 //
@@ -24,6 +27,7 @@ const env = (name) => {
   return v;
 };
 const IVR_URL = env('IVR_URL');
+const SPEECH_URL = env('SPEECH_URL');
 const ALLOWED_PAGE = env('ALLOWED_PAGE');
 const REFUSED_PAGE = env('REFUSED_PAGE');
 const FAKE_MIC = env('FAKE_MIC');
@@ -125,12 +129,6 @@ test('demo page: call, greeting caption, keypad, hang-up', async () => {
     await hangup.waitFor();
     assert.equal(await hangup.evaluate((b) => b.getRootNode().activeElement === b), true, 'focus moves to Hang up');
 
-    // TODO(speech): the fake microphone says "I would like to talk to
-    // someone in sales, please." When the demo line's menus listen
-    // (speech-first menus, in progress), expect here the caption of what
-    // was heard (who: caller) and the sales branch's prompt ("Please hold
-    // while we try to connect you.") before using the keypad.
-
     // The keypad: 4 is the directory, which says its piece and returns
     // to the main menu.
     const keypad = page.getByRole('group', { name: 'Keypad' });
@@ -167,6 +165,57 @@ test('demo page: call, greeting caption, keypad, hang-up', async () => {
     await context.close();
   }
 });
+
+// SPEECH_CALLS (default 1) repeats the speech call, to measure how often
+// the request is recognized through the browser path.
+const SPEECH_CALLS = Number(process.env.SPEECH_CALLS || '1');
+for (let n = 1; n <= SPEECH_CALLS; n++) {
+  const name = SPEECH_CALLS > 1 ? ` (call ${n} of ${SPEECH_CALLS})` : '';
+  test(`speech line: the caller says what they want, the IVR hears it and takes that branch${name}`, () => speechCall(n));
+}
+
+async function speechCall(n) {
+  const { context, page } = await newPage({ viewport: { width: 1000, height: 900 } });
+  try {
+    await page.goto(`${SPEECH_URL}/`);
+    const call = page.getByRole('button', { name: 'Call', exact: true });
+    await call.click();
+    const t0 = Date.now();
+    const at = () => `+${Date.now() - t0} ms`;
+    await page.getByText(/Welcome to Example Bank/).waitFor({ timeout: 20000 });
+    console.log(`greeting caption ${at()}`);
+    // The microphone says "I lost my card" over the greeting: the IVR
+    // stops talking, captions what it heard and answers from the lost-card
+    // branch.
+    const lost = page.getByText(/I am sorry to hear that\./);
+    await lost.waitFor({ timeout: 20000 });
+    console.log(`lost-card prompt caption ${at()}`);
+    const lines = await page.locator('.captions .line').evaluateAll((ps) =>
+      ps.map((p) => ({ caller: p.classList.contains('from-caller'), text: p.textContent })));
+    console.log(`captions: ${JSON.stringify(lines)}`);
+    const heard = lines.findIndex((l) => l.caller);
+    const answer = lines.findIndex((l) => /I am sorry to hear that/.test(l.text));
+    assert.ok(heard >= 0, 'a caption of what the IVR heard');
+    assert.match(lines[heard].text, /^You: .*\bcard\b/i, 'the caption shows the request');
+    assert.ok(heard < answer, 'what was heard is captioned before the answer');
+
+    // The keypad: 1 blocks the card.
+    await page.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: '1', exact: true }).click();
+    await page.getByText(/You: pressed 1/).waitFor();
+    await page.getByText(/Your card is blocked\./).waitFor({ timeout: 15000 });
+    console.log(`blocked caption ${at()}`);
+    const stats = await audioStats(page);
+    assert.match(stats.outCodec || '', /opus/i, 'the microphone is sent as Opus');
+    if (n === 1) {
+      await page.screenshot({ path: join(OUT_DIR, 'widget-speech-call.png'), fullPage: true });
+    }
+
+    await page.getByRole('button', { name: 'Hang up' }).click();
+    await page.getByRole('status').getByText('Call ended.').waitFor({ timeout: 5000 });
+  } finally {
+    await context.close();
+  }
+}
 
 test('allowed origin: the widget embeds on another site, keyboard only, phone-sized', async () => {
   const { context, page } = await newPage({
