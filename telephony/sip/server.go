@@ -61,6 +61,9 @@ type Config struct {
 	MaxCalls int
 	// UserAgent is the product token in User-Agent and Server headers.
 	UserAgent string
+	// Registrar, when set, accepts REGISTER from agents' phones (digest
+	// authentication); without it REGISTER gets 405.
+	Registrar *Registrar
 	Logger    *slog.Logger
 }
 
@@ -181,7 +184,11 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	srv.OnRefer(s.guard(s.onRefer))
 	srv.OnMessage(s.guard(s.notAllowed))
 	srv.OnSubscribe(s.guard(s.notAllowed))
-	srv.OnRegister(s.guard(s.notAllowed))
+	if cfg.Registrar != nil {
+		srv.OnRegister(s.guard(cfg.Registrar.serve))
+	} else {
+		srv.OnRegister(s.guard(s.notAllowed))
+	}
 	srv.OnPrack(s.guard(s.notAllowed))
 	srv.OnPublish(s.guard(s.notAllowed))
 	srv.OnNoRoute(s.guard(s.notImplemented))
