@@ -20,7 +20,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/openivr/ivr/cond"
+	"github.com/openivr/ivr/hours"
 	"github.com/openivr/ivr/nlu"
+	"github.com/openivr/ivr/tmpl"
 )
 
 // Config is a whole line's configuration.
@@ -50,6 +53,24 @@ type Config struct {
 	TTS TTS `yaml:"tts"`
 	// WebRTC configures browser calls (the call widget).
 	WebRTC WebRTC `yaml:"webrtc"`
+	// Hours are the line's opening hours; nil means always open. Flows
+	// read them as the `open` and `holiday` variables, and the escape
+	// hatch leads to flow.escape.out_of_hours when closed.
+	Hours *Hours `yaml:"hours"`
+	// Lists are named lists of values for conditions (`caller in vip`).
+	Lists map[string][]string `yaml:"lists"`
+	// Backends are HTTP services lookups call, by name.
+	Backends map[string]Backend `yaml:"backends"`
+	// ScreenPop, when set, is told about every transfer before the agent's
+	// phone rings: the caller, the path, what they said, the variables
+	// (never secrets), as JSON.
+	ScreenPop *Webhook `yaml:"screen_pop"`
+	// Announcements are messages played at the start of every call while
+	// active ("due to local flooding..."); the admin API switches them on
+	// and off at run time.
+	Announcements map[string]Announcement `yaml:"announcements"`
+	// Admin configures the authenticated admin HTTP API.
+	Admin Admin `yaml:"admin"`
 
 	// Path is the file the config came from ("" for the embedded demo).
 	Path string `yaml:"-"`
@@ -57,6 +78,10 @@ type Config struct {
 	Dir string `yaml:"-"`
 	// lines maps a dotted path (flow.nodes.main.prompt) to its line.
 	lines map[string]int
+	// schedule is Hours parsed by Validate (nil: always open).
+	schedule *hours.Schedule
+	// promptT holds the parsed templates of prompt texts with {{vars}}.
+	promptT map[string]*tmpl.Template
 }
 
 // Line describes the business line.
@@ -204,6 +229,9 @@ type Flow struct {
 	Escape Escape `yaml:"escape"`
 	// Nodes by name.
 	Nodes map[string]*Node `yaml:"nodes"`
+	// Identity is the reusable identity check run before any node with
+	// requires_identity (account number and PIN, checked by a lookup).
+	Identity *Identity `yaml:"identity"`
 }
 
 // Escape configures the escape hatch.
@@ -217,20 +245,37 @@ type Escape struct {
 	// when speech is on: agent, operator, a real person, speak to someone,
 	// representative, customer service, a human.
 	Phrases []string `yaml:"phrases"`
+	// OutOfHours is where the escape hatch leads while the line is closed
+	// (see hours): usually a voicemail or callback node. Default: Node.
+	OutOfHours string `yaml:"out_of_hours"`
 }
 
 // Node kinds.
 const (
-	KindMenu     = "menu"
-	KindSay      = "say"
-	KindTransfer = "transfer"
-	KindHangup   = "hangup"
+	KindMenu      = "menu"
+	KindSay       = "say"
+	KindTransfer  = "transfer"
+	KindHangup    = "hangup"
+	KindCollect   = "collect"
+	KindLookup    = "lookup"
+	KindBranch    = "branch"
+	KindVoicemail = "voicemail"
+	KindCallback  = "callback"
+	KindSurvey    = "survey"
+	KindGoto      = "goto"
 )
+
+// Kinds lists the node types, for messages.
+const Kinds = "menu, say, collect, lookup, branch, goto, transfer, voicemail, callback, survey, hangup"
 
 // Node is one step of the flow. Type selects which fields apply.
 type Node struct {
-	// Type: menu, say, transfer or hangup.
+	// Type: menu, say, collect, lookup, branch, goto, transfer,
+	// voicemail, callback, survey or hangup.
 	Type string `yaml:"type"`
+	// RequiresIdentity runs flow.identity first unless the caller is
+	// already verified on this call.
+	RequiresIdentity bool `yaml:"requires_identity"`
 	// Prompt plays when the node starts (a prompt name, or a list of them).
 	Prompt PromptRefs `yaml:"prompt"`
 	// NoEscape turns the escape hatch off on this node (a legal notice).
@@ -267,6 +312,10 @@ type Node struct {
 	Target string `yaml:"target"`
 	// FailurePrompt plays when a transfer fails; then OnFailure (default: hang up).
 	FailurePrompt PromptRefs `yaml:"failure_prompt"`
+
+	// Collect, Lookup, Branch, Voicemail, Callback and Survey fields live
+	// in nodes.go.
+	NodeExt `yaml:",inline"`
 }
 
 // Option is one menu choice.
@@ -281,7 +330,16 @@ type Option struct {
 	Label string `yaml:"label"`
 	// Goto is the node the option leads to.
 	Goto string `yaml:"goto"`
+	// When, if set, is a condition (see package cond) on the call's
+	// variables: the option is offered only while it holds, e.g.
+	// `status == "out_for_delivery"`.
+	When string `yaml:"when"`
+
+	cond *cond.Expr
 }
+
+// Cond is the option's parsed condition (nil: always offered).
+func (o Option) Cond() *cond.Expr { return o.cond }
 
 // PromptRefs is a list of prompt names; YAML may give one name or a list.
 type PromptRefs []string
@@ -511,27 +569,13 @@ func (c *Config) applyDefaults() {
 		}
 		c.Targets[name] = t
 	}
-	for _, n := range c.Flow.Nodes {
+	for name, n := range c.Flow.Nodes {
 		if n == nil {
 			continue
 		}
-		if n.Type == KindMenu {
-			if n.Timeout == 0 {
-				n.Timeout = 5 * time.Second
-			}
-			if n.Retries == nil {
-				r := 2
-				n.Retries = &r
-			}
-			if n.OnFailure == "" {
-				n.OnFailure = c.Flow.Escape.Node
-			}
-			if n.Reprompts == nil {
-				r := 1
-				n.Reprompts = &r
-			}
-		}
+		c.nodeDefaults(name, n)
 	}
+	c.extDefaults()
 }
 
 // Resolve makes a config-relative path absolute.
@@ -602,4 +646,23 @@ func (c *Config) NodeNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Listens reports whether calls on this line take spoken answers: a menu
+// with spoken options, or a node that collects an answer (collect,
+// survey, callback). Keypad-only lines (the demo) never open a recognizer.
+func (c *Config) Listens() bool {
+	if c.SpeechMenus() {
+		return true
+	}
+	for _, n := range c.Flow.Nodes {
+		if n == nil {
+			continue
+		}
+		switch n.Type {
+		case KindCollect, KindSurvey, KindCallback:
+			return len(c.Intents) > 0 || len(c.Flow.Escape.Phrases) > 0
+		}
+	}
+	return false
 }

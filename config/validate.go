@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/openivr/ivr/codec"
+	"github.com/openivr/ivr/cond"
+	"github.com/openivr/ivr/nlu"
 )
 
 // Listener is a parsed sip.listen entry.
@@ -173,6 +175,15 @@ func (c *Config) Validate() error {
 				if !nodeExists(o.Goto) {
 					add(op+".goto", "menu %q: option %q goes to unknown node %q", name, o.Key+o.Intent, o.Goto)
 				}
+				if o.When != "" {
+					e, err := cond.Parse(o.When)
+					if err != nil {
+						add(op+".when", "menu %q: option condition %q: %v", name, o.When, err)
+					} else {
+						n.Options[i].cond = e
+						c.checkLists(op+".when", e, add)
+					}
+				}
 				if o.Intent != "" {
 					if _, ok := c.Intent(o.Intent); !ok {
 						add(op+".intent", "menu %q: intent %q is not defined in intents", name, o.Intent)
@@ -208,12 +219,18 @@ func (c *Config) Validate() error {
 				add(path+".on_failure", "transfer node %q: on_failure node %q does not exist", name, n.OnFailure)
 			}
 		case KindHangup:
+		case KindCollect, KindLookup, KindBranch, KindVoicemail, KindCallback, KindSurvey, KindGoto:
+			c.validateNode(path, name, n, add)
 		case "":
-			add(path, "node %q has no type (menu, say, transfer, hangup)", name)
+			add(path, "node %q has no type (%s)", name, Kinds)
 		default:
-			add(path+".type", "node %q: unknown type %q (menu, say, transfer, hangup)", name, n.Type)
+			add(path+".type", "node %q: unknown type %q (%s)", name, n.Type, Kinds)
+		}
+		if n.RequiresIdentity && f.Identity == nil {
+			add(path+".requires_identity", "node %q requires identity but flow.identity is not configured", name)
 		}
 	}
+	c.validateExt(add)
 	for i, in := range c.Intents {
 		if err := in.Validate(); err != nil {
 			add(fmt.Sprintf("intents[%d]", i), "%v", err)
@@ -243,13 +260,17 @@ func (c *Config) Validate() error {
 // suffer.
 type Warning = Error
 
-// Lint returns best-practice warnings (more than five options, nodes no
-// caller can reach, menus without a way out).
+// Lint returns best-practice warnings: menus with more than five
+// options, nodes without an escape hatch, nodes no caller can reach, dead
+// ends (loops with no way to a human, a message or goodbye), the escape
+// key used as an option, overlapping intent examples, and conditions or
+// templates reading variables no node sets.
 func (c *Config) Lint() []*Warning {
 	var ws []*Warning
 	add := func(path, format string, args ...any) {
 		ws = append(ws, &Warning{File: c.Path, Line: c.LineOf(path), Msg: fmt.Sprintf(format, args...)})
 	}
+	hatch := c.Flow.Escape.Node != "" && (c.Flow.Escape.Key != "" || len(c.Flow.Escape.Phrases) > 0)
 	reach := map[string]bool{}
 	var walk func(string)
 	walk = func(name string) {
@@ -258,16 +279,22 @@ func (c *Config) Lint() []*Warning {
 			return
 		}
 		reach[name] = true
-		for _, o := range n.Options {
-			walk(o.Goto)
+		for _, e := range c.edges(n) {
+			walk(e)
 		}
-		walk(n.Next)
-		walk(n.OnFailure)
+		if n.RequiresIdentity && c.Flow.Identity != nil {
+			walk(c.Flow.Identity.OnFailure)
+		}
+	}
+	for _, name := range sortedKeys(c.Announcements) {
+		walk(c.Announcements[name].Next)
 	}
 	walk(c.Flow.Start)
-	if c.Flow.Escape.Key != "" {
+	if hatch {
 		walk(c.Flow.Escape.Node)
+		walk(c.Flow.Escape.OutOfHours)
 	}
+	live := c.liveNodes(hatch)
 	for _, name := range c.NodeNames() {
 		n := c.Flow.Nodes[name]
 		path := "flow.nodes." + name
@@ -277,19 +304,246 @@ func (c *Config) Lint() []*Warning {
 		if n == nil {
 			continue
 		}
+		if !live[name] {
+			add(path, "node %q is a dead end: from here no path leads to a human, a voicemail or a goodbye", name)
+		}
+		switch n.Type {
+		case KindMenu, KindCollect, KindSurvey, KindCallback:
+			if !hatch || n.NoEscape {
+				add(path, "%s %q has no escape hatch to a human", n.Type, name)
+			}
+		}
 		if n.Type == KindMenu {
 			if len(n.Options) > 5 {
 				add(path+".options", "menu %q has %d options: callers remember about five; add a level", name, len(n.Options))
 			}
-			if c.Flow.Escape.Key == "" || n.NoEscape {
-				add(path, "menu %q has no escape hatch to a human", name)
-			}
 			for i, o := range n.Options {
-				if o.Key == c.Flow.Escape.Key && !n.NoEscape {
+				if o.Key != "" && o.Key == c.Flow.Escape.Key && !n.NoEscape {
 					add(fmt.Sprintf("%s.options[%d].key", path, i), "menu %q: option key %q is the escape key; the option wins here", name, o.Key)
 				}
 			}
+			conditional := 0
+			for _, o := range n.Options {
+				if o.When != "" {
+					conditional++
+				}
+			}
+			if conditional > 0 && conditional == len(n.Options) {
+				add(path+".options", "menu %q: every option has a condition, so a caller may be offered nothing; give one option without when:", name)
+			}
 		}
+	}
+	ws = append(ws, c.lintIntentOverlap()...)
+	ws = append(ws, c.lintVariables()...)
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Line < ws[j].Line })
+	return ws
+}
+
+// edges are the nodes a node can lead to (not counting the escape hatch).
+func (c *Config) edges(n *Node) []string {
+	var out []string
+	for _, o := range n.Options {
+		out = append(out, o.Goto)
+	}
+	for _, cs := range n.Cases {
+		out = append(out, cs.Goto)
+	}
+	return append(out, n.Next, n.OnFailure, n.OnNotFound, n.Default)
+}
+
+// liveNodes are the nodes from which some path ends the call on purpose:
+// a transfer, a voicemail, a hangup (or the escape hatch, from nodes that
+// listen to the caller).
+func (c *Config) liveNodes(hatch bool) map[string]bool {
+	live := map[string]bool{}
+	for name, n := range c.Flow.Nodes {
+		if n == nil {
+			continue
+		}
+		switch n.Type {
+		case KindHangup, KindTransfer, KindVoicemail:
+			live[name] = true
+		}
+		if n.Type == KindVoicemail && n.Next == "" {
+			live[name] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for name, n := range c.Flow.Nodes {
+			if n == nil || live[name] {
+				continue
+			}
+			ok := false
+			for _, e := range c.edges(n) {
+				if e != "" && live[e] {
+					ok = true
+					break
+				}
+			}
+			if !ok && hatch && !n.NoEscape && live[c.Flow.Escape.Node] {
+				switch n.Type {
+				case KindMenu, KindCollect, KindSurvey, KindCallback, KindSay:
+					ok = true
+				}
+			}
+			if ok {
+				live[name] = true
+				changed = true
+			}
+		}
+	}
+	return live
+}
+
+// lintIntentOverlap finds the same (or nearly the same) example under two
+// intents: the classifier cannot tell them apart, and callers saying it
+// land at random.
+func (c *Config) lintIntentOverlap() []*Warning {
+	var ws []*Warning
+	type ex struct {
+		intent, text, norm, sorted string
+		i, j                       int
+	}
+	var all []ex
+	for i, in := range c.Intents {
+		for j, e := range in.Examples {
+			norm := nlu.Normalize(e)
+			words := strings.Fields(norm)
+			sort.Strings(words)
+			all = append(all, ex{in.Name, e, norm, strings.Join(words, " "), i, j})
+		}
+	}
+	warn := func(a, b ex, how string) {
+		ws = append(ws, &Warning{File: c.Path, Line: c.LineOf(fmt.Sprintf("intents[%d].examples[%d]", b.i, b.j)),
+			Msg: fmt.Sprintf("intent %q example %q is %s intent %q example %q: callers saying it could land in either", b.intent, b.text, how, a.intent, a.text)})
+	}
+	bySorted := map[string]ex{}
+	for _, e := range all {
+		if e.sorted == "" {
+			continue
+		}
+		if prev, ok := bySorted[e.sorted]; ok {
+			if prev.intent != e.intent {
+				warn(prev, e, "the same as")
+			}
+			continue
+		}
+		bySorted[e.sorted] = e
+	}
+	const fuzzyLimit = 3000 // pairs grow quadratically; big intent sets skip the fuzzy pass
+	if len(all) > fuzzyLimit {
+		return ws
+	}
+	for x := 0; x < len(all); x++ {
+		for y := x + 1; y < len(all); y++ {
+			a, b := all[x], all[y]
+			if a.intent == b.intent || a.sorted == b.sorted || len(a.norm) < 8 || len(b.norm) < 8 {
+				continue
+			}
+			if d := len(a.norm) - len(b.norm); d > 2 || d < -2 {
+				continue
+			}
+			if levenshtein(a.norm, b.norm) <= 2 {
+				warn(a, b, "nearly the same as")
+			}
+		}
+	}
+	return ws
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// KnownVars are the variables a flow can have: the built-ins and those
+// its nodes set.
+func (c *Config) KnownVars() map[string]bool {
+	known := map[string]bool{}
+	for _, v := range BuiltinVars {
+		known[v] = true
+	}
+	var fromNode func(n *Node)
+	fromNode = func(n *Node) {
+		if n == nil {
+			return
+		}
+		switch n.Type {
+		case KindCollect, KindCallback, KindSurvey:
+			known[n.Var] = true
+		}
+		for v := range n.Save {
+			known[v] = true
+		}
+	}
+	for _, n := range c.Flow.Nodes {
+		fromNode(n)
+	}
+	if id := c.Flow.Identity; id != nil {
+		fromNode(id.Account)
+		fromNode(id.PIN)
+		fromNode(id.Check)
+	}
+	return known
+}
+
+// lintVariables warns about conditions and templates that read variables
+// no node sets (a typo makes a condition silently false).
+func (c *Config) lintVariables() []*Warning {
+	var ws []*Warning
+	known := c.KnownVars()
+	check := func(path, what string, names []string) {
+		for _, v := range names {
+			if !known[v] {
+				ws = append(ws, &Warning{File: c.Path, Line: c.LineOf(path),
+					Msg: fmt.Sprintf("%s reads variable %q, which no node sets", what, v)})
+			}
+		}
+	}
+	for _, name := range c.NodeNames() {
+		n := c.Flow.Nodes[name]
+		if n == nil {
+			continue
+		}
+		path := "flow.nodes." + name
+		for i, o := range n.Options {
+			if o.cond != nil {
+				check(fmt.Sprintf("%s.options[%d].when", path, i), fmt.Sprintf("menu %q option condition", name), o.cond.Names())
+			}
+		}
+		for i, cs := range n.Cases {
+			if cs.cond != nil {
+				check(fmt.Sprintf("%s.cases[%d].when", path, i), fmt.Sprintf("branch %q condition", name), cs.cond.Names())
+			}
+		}
+		if n.pathT != nil {
+			check(path+".path", fmt.Sprintf("lookup %q path", name), n.pathT.Names())
+		}
+		if n.bodyT != nil {
+			check(path+".body", fmt.Sprintf("lookup %q body", name), n.bodyT.Names())
+		}
+	}
+	for _, name := range sortedKeys(c.promptT) {
+		check("prompts.items."+name+".text", fmt.Sprintf("prompt %q", name), c.promptT[name].Names())
+	}
+	if id := c.Flow.Identity; id != nil && id.verified != nil {
+		check("flow.identity.verified", "the identity verified condition", id.verified.Names())
 	}
 	return ws
 }

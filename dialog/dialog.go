@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/openivr/ivr/asr"
@@ -102,6 +104,16 @@ type Engine struct {
 	hints     map[string]*asr.Hints // per menu node
 	log       *slog.Logger
 	now       func() time.Time
+	http      *http.Client
+	dataDir   string
+	announcer Announcer
+	onEvent   func(callID string, e models.Event)
+}
+
+// Announcer says which announcements are switched on now (the admin API
+// keeps them).
+type Announcer interface {
+	Active() []models.Announcement
 }
 
 // Options for NewEngine.
@@ -115,6 +127,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; tests inject one. Default time.Now.
 	Now func() time.Time
+	// HTTP makes lookups and webhook calls. Default: a client with no
+	// overall timeout (each request has its configured one).
+	HTTP *http.Client
+	// DataDir is where voicemail recordings go (in a voicemail/
+	// directory). Default: the config's data_dir.
+	DataDir string
+	// Announcer supplies the announcements switched on at run time; nil
+	// uses the config's active flags.
+	Announcer Announcer
+	// OnEvent, if set, sees every event of every call as it happens,
+	// plus "wait" events when the IVR starts waiting for the caller. It
+	// runs on the call's goroutine and must not block.
+	OnEvent func(callID string, e models.Event)
 }
 
 // NewEngine prepares an engine for cfg (already validated).
@@ -128,13 +153,20 @@ func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, ears: o.Ears, log: o.Logger, now: o.Now}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{}
+	}
+	if o.DataDir == "" {
+		o.DataDir = cfg.Resolve(cfg.DataDir)
+	}
+	e := &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, ears: o.Ears, log: o.Logger, now: o.Now,
+		http: o.HTTP, dataDir: o.DataDir, announcer: o.Announcer, onEvent: o.OnEvent}
 	e.hints = menuHints(cfg)
 	return e, nil
 }
 
 // Speech reports whether calls on this engine listen for spoken answers.
-func (e *Engine) Speech() bool { return e.ears != nil && e.cfg.SpeechMenus() }
+func (e *Engine) Speech() bool { return e.ears != nil && e.cfg.Listens() }
 
 // Config is the flow this engine runs.
 func (e *Engine) Config() *config.Config { return e.cfg }
@@ -153,6 +185,13 @@ type session struct {
 	rec     *models.CallRecord
 	pending []byte   // type-ahead keys not yet consumed
 	ears    Listener // nil when the call is keypad-only
+	// secrets are variables never recorded or handed on (PINs).
+	secrets map[string]string
+	// masking hides keys and speech while a secret is collected.
+	masking bool
+	// tap receives the caller's audio while a voicemail records.
+	tap     atomic.Pointer[recording]
+	sinkSet bool // the call's audio sink is installed
 }
 
 // Run answers and serves one call until it ends. It never panics on the
@@ -165,6 +204,7 @@ func (e *Engine) Run(ctx context.Context, c Call) {
 			CallID: c.ID(), From: c.From(), To: c.To(), Channel: c.Channel(),
 			StartedAt: c.StartedAt().UTC(), Path: []string{}, Vars: map[string]string{},
 		},
+		secrets: map[string]string{},
 	}
 	defer s.finish()
 	defer func() {
@@ -184,7 +224,10 @@ func (e *Engine) Run(ctx context.Context, c Call) {
 	s.save()
 	s.openEars()
 	defer s.closeEars()
-	err := s.runFrom(e.cfg.Flow.Start)
+	start, err := s.announce()
+	if err == nil {
+		err = s.runFrom(start)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errCallerGone):
@@ -204,7 +247,18 @@ func (s *session) setEnd(r models.EndReason) {
 }
 
 func (s *session) event(kind, node, text string) {
-	s.rec.Events = append(s.rec.Events, models.Event{At: s.e.now().UTC(), Kind: kind, Node: node, Text: text})
+	ev := models.Event{At: s.e.now().UTC(), Kind: kind, Node: node, Text: text}
+	s.rec.Events = append(s.rec.Events, ev)
+	if s.e.onEvent != nil {
+		s.e.onEvent(s.rec.CallID, ev)
+	}
+}
+
+// waiting tells the observer the IVR now waits for the caller (not recorded).
+func (s *session) waiting(node string) {
+	if s.e.onEvent != nil {
+		s.e.onEvent(s.rec.CallID, models.Event{At: s.e.now().UTC(), Kind: "wait", Node: node})
+	}
 }
 
 func (s *session) save() {
@@ -243,12 +297,26 @@ func (s *session) runFrom(name string) error {
 		if steps >= maxSteps {
 			return fmt.Errorf("flow loop: %d steps without ending", maxSteps)
 		}
+		if alt := s.closedRedirect(name); alt != name {
+			s.event("out_of_hours", name, alt)
+			name = alt
+		}
 		n, ok := s.e.cfg.Flow.Nodes[name]
 		if !ok || n == nil {
 			return fmt.Errorf("node %q does not exist", name)
 		}
 		s.rec.Path = append(s.rec.Path, name)
 		s.event("node", name, "")
+		if n.RequiresIdentity && s.rec.Vars[config.VerifiedVar] != "true" {
+			next, ok, err := s.verify(name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				name = next
+				continue
+			}
+		}
 		var next string
 		var err error
 		switch n.Type {
@@ -260,6 +328,20 @@ func (s *session) runFrom(name string) error {
 			next, err = s.transfer(name, n)
 		case config.KindHangup:
 			err = s.hangup(name, n)
+		case config.KindCollect:
+			next, err = s.collect(name, n)
+		case config.KindLookup:
+			next, err = s.lookup(name, n)
+		case config.KindBranch:
+			next = s.branch(name, n)
+		case config.KindGoto:
+			next = n.Next
+		case config.KindVoicemail:
+			next, err = s.voicemail(name, n)
+		case config.KindCallback:
+			next, err = s.callback(name, n)
+		case config.KindSurvey:
+			next, err = s.survey(name, n)
 		default:
 			err = fmt.Errorf("node %q: unknown type %q", name, n.Type)
 		}
@@ -338,8 +420,12 @@ func (s *session) play(node string, r config.PromptRefs) error {
 }
 
 func (s *session) digit(d dtmf.Digit) {
-	s.rec.Digits += string(d.Key)
-	s.event("dtmf", "", string(d.Key))
+	k := string(d.Key)
+	if s.masking {
+		k = "*" // a PIN never reaches the record
+	}
+	s.rec.Digits += k
+	s.event("dtmf", "", k)
 }
 
 // transfer hands the caller to a target; on failure it plays the failure
@@ -350,6 +436,7 @@ func (s *session) transfer(name string, n *config.Node) (string, error) {
 	}
 	t := s.e.cfg.Targets[n.Target]
 	tgt := Target{Name: n.Target, URI: t.URI, Method: t.Method, RingTimeout: t.RingTimeout, Headers: s.context(name)}
+	s.screenPop(name, n.Target, t.URI)
 	rec := &models.Transfer{Target: n.Target, URI: t.URI, Method: t.Method, At: s.e.now().UTC()}
 	s.rec.Transfer = rec
 	s.event("transfer", name, n.Target)
@@ -408,6 +495,15 @@ func (s *session) context(node string) map[string]string {
 	}
 	if v := s.rec.Vars["last_utterance"]; v != "" {
 		h["X-IVR-Transcript"] = v
+	}
+	if u := s.call.FromUser(); u != "" {
+		h["X-IVR-Caller"] = u
+	}
+	if s.rec.Vars[config.VerifiedVar] == "true" {
+		h["X-IVR-Verified"] = "true"
+	}
+	if d := s.dataHeader(); d != "" {
+		h["X-IVR-Data"] = d
 	}
 	return h
 }

@@ -30,7 +30,7 @@ func (s *session) openEars() {
 	if !s.e.Speech() {
 		return
 	}
-	sink, ok := s.call.(AudioSink)
+	_, ok := s.call.(AudioSink)
 	if !ok {
 		return
 	}
@@ -41,17 +41,37 @@ func (s *session) openEars() {
 		return
 	}
 	s.ears = l
-	sink.SetSink(func(f audio.Frame) { l.WriteFrame(f) })
+	s.ensureSink()
+}
+
+// ensureSink routes the caller's audio to the listener and, while a
+// voicemail records, to the recording. It runs on the media goroutine.
+func (s *session) ensureSink() {
+	sink, ok := s.call.(AudioSink)
+	if !ok || s.sinkSet {
+		return
+	}
+	s.sinkSet = true
+	l := s.ears
+	sink.SetSink(func(f audio.Frame) {
+		if l != nil {
+			l.WriteFrame(f)
+		}
+		if r := s.tap.Load(); r != nil {
+			r.write(f)
+		}
+	})
 }
 
 func (s *session) closeEars() {
-	if s.ears == nil {
-		return
+	if s.sinkSet {
+		if sink, ok := s.call.(AudioSink); ok {
+			sink.SetSink(nil)
+		}
 	}
-	if sink, ok := s.call.(AudioSink); ok {
-		sink.SetSink(nil)
+	if s.ears != nil {
+		s.ears.Close()
 	}
-	s.ears.Close()
 }
 
 // menuHints builds each speech menu's recognizer hints: its intents'
@@ -87,6 +107,7 @@ func isEscapeIntent(e *speech.Event) bool {
 // OnFailure (by default the human). Close intents get "did you mean X or
 // Y?"; a low-confidence one gets "did you want X?".
 func (s *session) menu(name string, n *config.Node) (string, error) {
+	n = s.visible(name, n)
 	speechMenu := s.ears != nil && s.e.hints[name] != nil
 	limit := 2
 	if n.Retries != nil {
@@ -329,4 +350,31 @@ func (s *session) clarify(name string, n *config.Node, a, b config.Option) (stri
 		}
 	}
 	return "", false, nil
+}
+
+// visible returns the menu with only the options whose when: condition
+// holds now (a parcel out for delivery offers "reschedule", not "report
+// damage"). The config's node is shared and never modified.
+func (s *session) visible(name string, n *config.Node) *config.Node {
+	hidden := false
+	for _, o := range n.Options {
+		if o.Cond() != nil && !o.Cond().Eval(s) {
+			hidden = true
+			break
+		}
+	}
+	if !hidden {
+		return n
+	}
+	cp := *n
+	cp.Options = nil
+	var shown []string
+	for _, o := range n.Options {
+		if o.Cond() == nil || o.Cond().Eval(s) {
+			cp.Options = append(cp.Options, o)
+			shown = append(shown, s.e.cfg.OptionLabel(o))
+		}
+	}
+	s.event("options", name, strings.Join(shown, " | "))
+	return &cp
 }

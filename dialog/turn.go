@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"strings"
 	"time"
 
 	"github.com/openivr/ivr/asr"
@@ -24,6 +25,13 @@ type AudioSink interface {
 	// SetSink sets where decoded caller audio goes (nil stops it). The
 	// function runs on the media goroutine and must not block.
 	SetSink(fn func(audio.Frame))
+}
+
+// Silencer is implemented by calls whose caller can say "I stay silent"
+// outright (typed conversations, journey tests): the IVR takes it as no
+// input at once instead of waiting out its timer.
+type Silencer interface {
+	Silence() <-chan struct{}
 }
 
 // segment is one piece of what the IVR says in a turn: a named prompt, or
@@ -101,12 +109,20 @@ func (s *session) turn(node string, segs []segment, o turnOpts) (input, error) {
 	startNext()
 	var timer *time.Timer
 	var timeout <-chan time.Time
+	var silence <-chan struct{}
 	armTimer := func(d time.Duration) {
 		if timer != nil {
 			timer.Stop()
 		}
 		timer = time.NewTimer(d)
 		timeout = timer.C
+	}
+	waitInput := func() {
+		armTimer(o.wait)
+		if sc, ok := s.call.(Silencer); ok {
+			silence = sc.Silence()
+		}
+		s.waiting(node)
 	}
 	defer func() {
 		if timer != nil {
@@ -120,7 +136,7 @@ func (s *session) turn(node string, segs []segment, o turnOpts) (input, error) {
 		}
 	}
 	if done == nil && o.wait > 0 {
-		armTimer(o.wait)
+		waitInput()
 	}
 	for {
 		if done == nil && timeout == nil && !speaking {
@@ -137,7 +153,7 @@ func (s *session) turn(node string, segs []segment, o turnOpts) (input, error) {
 			startNext()
 			if done == nil {
 				if o.wait > 0 && !speaking {
-					armTimer(o.wait)
+					waitInput()
 				} else if !speaking {
 					return in, nil
 				}
@@ -183,6 +199,12 @@ func (s *session) turn(node string, segs []segment, o turnOpts) (input, error) {
 					armTimer(o.wait)
 				}
 			}
+		case <-silence:
+			silence = nil
+			if done == nil && !speaking {
+				in.noInput = true
+				return in, nil
+			}
 		case <-timeout:
 			timeout = nil
 			if speaking {
@@ -199,6 +221,11 @@ func (s *session) turn(node string, segs []segment, o turnOpts) (input, error) {
 // heard records and captions what the caller said.
 func (s *session) heard(node string, e speech.Event) {
 	text := e.Result.Text
+	if s.masking {
+		// A spoken PIN stays out of the record, the captions and the agent's context.
+		s.event("speech", node, "(secret)")
+		return
+	}
 	detail := text
 	if e.Intent != nil && e.Intent.Intent != "" {
 		detail += " => " + e.Intent.Intent
@@ -214,9 +241,28 @@ func (s *session) heard(node string, e speech.Event) {
 // clip renders a segment at rate and returns it with its text.
 func (s *session) clip(seg segment, rate int) (audio.Clip, string, error) {
 	if seg.prompt != "" {
+		if t := s.e.cfg.PromptTemplate(seg.prompt); t != nil {
+			// A prompt that says variables ("your balance is ...") is
+			// rendered per call; the synthesizer's cache keeps repeats cheap.
+			text := t.Render(s.Var, sayasSafe)
+			c, err := s.e.prompts.Say(s.ctx, text, rate)
+			return c, text, err
+		}
 		c, err := s.e.prompts.Clip(s.ctx, seg.prompt, rate)
 		return c, s.e.prompts.Text(seg.prompt), err
 	}
 	c, err := s.e.prompts.Say(s.ctx, seg.text, rate)
 	return c, seg.text, err
+}
+
+// sayasSafe keeps values from a backend or a caller from being read as
+// say-as markup or breaking it: braces and angle brackets go.
+func sayasSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '{', '}', '<', '>':
+			return -1
+		}
+		return r
+	}, v)
 }

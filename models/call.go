@@ -19,6 +19,7 @@ const (
 	EndShutdown     EndReason = "shutdown"      // the server stopped
 	EndNoInput      EndReason = "no_input"      // the caller never answered the menus
 	EndAgentHangup  EndReason = "agent_hangup"  // the agent hung up a bridged call
+	EndVoicemail    EndReason = "voicemail"     // the caller left a voicemail and the flow ended
 )
 
 // Transfer records a hand-off to a human.
@@ -47,6 +48,10 @@ type CallRecord struct {
 	// EscapeNode is the node where the caller used the escape hatch, if they did.
 	EscapeNode string            `json:"escape_node,omitempty"`
 	Vars       map[string]string `json:"vars,omitempty"` // collected data
+	// Voicemail is the message the caller left, if any.
+	Voicemail *Voicemail `json:"voicemail,omitempty"`
+	// Callback is the callback the caller asked for, if any.
+	Callback *Callback `json:"callback,omitempty"`
 	// Media summarises the audio of the call (nil when there was none).
 	Media  *MediaStats `json:"media,omitempty"`
 	Events []Event     `json:"events,omitempty"` // what happened, in order
@@ -72,4 +77,35 @@ type MediaStats struct {
 	// InPeakDBFS is the loudest 20 ms of the caller's audio (RMS, dBFS);
 	// -96 means silence throughout.
 	InPeakDBFS float64 `json:"in_peak_dbfs"`
+}
+
+// Voicemail is a message a caller recorded.
+type Voicemail struct {
+	Node string    `json:"node"`
+	File string    `json:"file"` // WAV file in the data directory ("" when nothing was recorded)
+	At   time.Time `json:"at"`
+	// Duration of the recording in milliseconds.
+	DurationMS int64 `json:"duration_ms"`
+	// Transcript is what the recognizer heard in the message, when it ran.
+	Transcript string `json:"transcript,omitempty"`
+	// Notified reports whether the notification webhook accepted it.
+	Notified bool `json:"notified"`
+}
+
+// Callback is a caller's request to be called back.
+type Callback struct {
+	Node     string    `json:"node"`
+	Number   string    `json:"number"`
+	At       time.Time `json:"at"`
+	Notified bool      `json:"notified"`
+}
+
+// Announcement is a message played at the start of calls while active,
+// switched on and off at run time (an emergency notice).
+type Announcement struct {
+	Name string `json:"name"`
+	// Text replaces the configured prompt when set.
+	Text   string     `json:"text,omitempty"`
+	Active bool       `json:"active"`
+	Since  *time.Time `json:"since,omitempty"`
 }
