@@ -16,6 +16,7 @@ import (
 
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/dtmf"
+	"github.com/openivr/ivr/models"
 )
 
 // TestMain checks that no test leaves goroutines behind (calls, peer
@@ -231,6 +232,51 @@ func TestRemoteHangup(t *testing.T) {
 			waitFor(t, 5*time.Second, func() bool { return srv.ActiveCalls() == 0 })
 		})
 	}
+}
+
+// TestPaddingPacketsAreNotMalformed: packets with no payload (Chromium's
+// padding-only bandwidth probes on the audio stream) are received, not
+// counted as malformed, and do not disturb the audio.
+func TestPaddingPacketsAreNotMalformed(t *testing.T) {
+	stats := make(chan models.MediaStats, 1)
+	srv, hs := testServer(t, Config{}, func(ctx context.Context, c *Call) {
+		if err := c.Answer(ctx); err != nil {
+			close(stats)
+			return
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(15 * time.Second):
+		}
+		stats <- c.MediaStats()
+	})
+	p := newTestPeer(t, peerOptions{toneHz: 440})
+	defer p.close()
+	if code := p.call(hs.URL, hs.URL, ""); code != http.StatusCreated {
+		t.Fatalf("offer: status %d", code)
+	}
+	if _, err := p.waitMessage(10*time.Second, func(m message) bool { return m.Type == "state" && m.State == "connected" }); err != nil {
+		t.Fatal(err)
+	}
+	<-p.track.bound
+	for range 5 {
+		time.Sleep(20 * time.Millisecond)
+		p.track.write(uint8(p.track.audio.PayloadType), false, 0, nil)
+	}
+	time.Sleep(200 * time.Millisecond)
+	p.dc.SendText(`{"type":"hangup"}`)
+	select {
+	case s, ok := <-stats:
+		if !ok {
+			t.Fatal("call not answered")
+		}
+		if s.Malformed != 0 || s.PacketsIn < 5 {
+			t.Errorf("media %+v: want padding packets received and none malformed", s)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("call did not end")
+	}
+	waitFor(t, 5*time.Second, func() bool { return srv.ActiveCalls() == 0 })
 }
 
 // TestConnectTimeout: a browser that never connects does not hold a call.

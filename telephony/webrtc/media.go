@@ -124,13 +124,18 @@ func (c *Call) readTrack(t *webrtc.TrackRemote) {
 		}
 		last, have = pkt.SequenceNumber, true
 		c.stats.in.Add(1)
+		if len(pkt.Payload) == 0 {
+			// Padding only (RFC 3550 5.1): Chromium sends such packets on
+			// the audio stream to probe bandwidth. Nothing to decode.
+			continue
+		}
 		switch c.kinds[pkt.PayloadType&0x7f] {
 		case kindEvent:
 			if err := c.receiver.WriteRFC4733(pkt.Timestamp, pkt.Marker, pkt.Payload); err != nil {
 				c.warn("rfc4733", "bad RFC 4733 payload", "err", err)
 			}
 		case kindOpus:
-			if c.dec == nil || len(pkt.Payload) == 0 {
+			if c.dec == nil {
 				c.stats.malformed.Add(1)
 				continue
 			}
