@@ -17,6 +17,9 @@ import (
 const (
 	// GrammarDigits restricts recognition to a string of spoken digits.
 	GrammarDigits = "digits"
+	// GrammarDigit restricts recognition to one spoken digit (a menu
+	// choice, a single-digit answer): no insertions of a second digit.
+	GrammarDigit = "digit"
 	// GrammarYesNo restricts recognition to yes/no answers and their synonyms.
 	GrammarYesNo = "yesno"
 )

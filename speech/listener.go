@@ -96,6 +96,11 @@ type Config struct {
 	Hints asr.Hints
 	// Classifier, when set, classifies each Final's text.
 	Classifier Classifier
+	// VoteAlternatives classifies the recognizer's alternatives too and
+	// picks the intent (or out of scope) with the most recognizer
+	// confidence behind it, so that one misheard word in the best
+	// hypothesis does not decide the intent alone.
+	VoteAlternatives bool
 	// FinishTimeout bounds the recognizer's final pass. Default 5 s.
 	FinishTimeout time.Duration
 	// Events is the event channel's capacity. Default 32.
@@ -437,7 +442,7 @@ func (l *Listener) run() {
 			}
 			ev := Event{Type: Final, At: c.at, Result: res, Truncated: c.trunc}
 			if l.cfg.Classifier != nil && res.Text != "" {
-				r := l.cfg.Classifier.Classify(res.Text)
+				r := classify(l.cfg.Classifier, res, l.cfg.VoteAlternatives)
 				ev.Intent = &r
 			}
 			l.emitWait(ev)
@@ -450,6 +455,48 @@ func (l *Listener) write(st asr.Stream, s []int16, failed *bool) {
 		*failed = true
 		l.emitWait(Event{Type: Error, Err: fmt.Errorf("speech: recognizer write: %w", err)})
 	}
+}
+
+// classify returns the classification of res.Text, or with vote, that of
+// the hypothesis (best or alternative) whose label (intent or out of
+// scope) collects the most recognizer confidence over all hypotheses.
+func classify(c Classifier, res asr.Result, vote bool) nlu.Result {
+	best := c.Classify(res.Text)
+	if !vote || len(res.Alternatives) == 0 {
+		return best
+	}
+	type cand struct {
+		r nlu.Result
+		w float64 // confidence of the first hypothesis with this label
+	}
+	label := func(r nlu.Result) string {
+		if r.OutOfScope {
+			return ""
+		}
+		return r.Intent
+	}
+	mass := map[string]float64{}
+	first := map[string]cand{}
+	add := func(r nlu.Result, w float64) {
+		k := label(r)
+		mass[k] += w
+		if c, ok := first[k]; !ok || w > c.w {
+			first[k] = cand{r, w}
+		}
+	}
+	add(best, max(res.Confidence, 1e-9))
+	for _, a := range res.Alternatives {
+		if a.Text != "" {
+			add(c.Classify(a.Text), a.Confidence)
+		}
+	}
+	win := label(best)
+	for k, m := range mass {
+		if m > mass[win] {
+			win = k
+		}
+	}
+	return first[win].r
 }
 
 var _ audio.Sink = (*Listener)(nil)

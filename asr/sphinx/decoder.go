@@ -6,6 +6,7 @@ package sphinx
 #cgo pkg-config: pocketsphinx sphinxbase
 #include <stdlib.h>
 #include <pocketsphinx.h>
+#include <ps_mllr.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/feat.h>
 #include <sphinxbase/cmn.h>
@@ -91,6 +92,7 @@ type decoder struct {
 	cmnInit  []float32 // the model's initial cepstral mean (-cmninit)
 	pd       *pronDict
 	words    map[string]bool // words in the decoder's dictionary
+	mllr     string          // transform applied to the means; "" for none
 	searches map[string]bool
 	order    []string // load order, for eviction
 }
@@ -370,6 +372,34 @@ func (d *decoder) start(batch bool, init []float32, prior int) error {
 	if C.ps_start_utt(d.ps) < 0 {
 		return errors.New("sphinx: start utterance failed")
 	}
+	return nil
+}
+
+// adapt applies the MLLR transform in file (re-reading the model's means
+// first), or none when file is "", unless it is already in place.
+func (d *decoder) adapt(file string) error {
+	if file == d.mllr {
+		return nil
+	}
+	path := file
+	if path == "" {
+		p, err := identityMLLR()
+		if err != nil {
+			return err
+		}
+		path = p
+	}
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	m := C.ps_mllr_read(cp)
+	if m == nil {
+		return fmt.Errorf("sphinx: cannot read MLLR transform %s", path)
+	}
+	// The decoder takes the reference (and frees the transform it replaces).
+	if C.ps_update_mllr(d.ps, m) == nil {
+		return fmt.Errorf("sphinx: cannot apply MLLR transform %s", path)
+	}
+	d.mllr = file
 	return nil
 }
 

@@ -68,6 +68,10 @@ func compileGrammar(h asr.Hints, known func(string) bool) (search, error) {
 		rules.WriteString("<digit> = " + strings.Join(digitWords, " | ") + ";\n")
 		alts = append(alts, "<digit>+")
 		vocab = append(vocab, digitWords...)
+	case asr.GrammarDigit:
+		for _, w := range digitWords {
+			add([]string{w})
+		}
 	case asr.GrammarYesNo:
 		for _, p := range yesPhrases {
 			add(words(p))

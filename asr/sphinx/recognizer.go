@@ -52,6 +52,16 @@ func New(cfg Config) (*Recognizer, error) {
 	if cfg.Condition.OutRate == 0 {
 		cfg.Condition = asr.DefaultCondition
 	}
+	switch cfg.NarrowbandMLLR {
+	case "":
+		p, err := builtinMLLR()
+		if err != nil {
+			return nil, err
+		}
+		cfg.NarrowbandMLLR = p
+	case "none":
+		cfg.NarrowbandMLLR = ""
+	}
 	if cfg.CMNPrior <= 0 {
 		cfg.CMNPrior = 500
 	}
@@ -201,10 +211,15 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 	}
 	if err == nil {
 		var init []float32
+		mllr := ""
 		if rate < audio.Rate16k {
 			init = r.cfg.CMNInitNarrow
+			mllr = r.cfg.NarrowbandMLLR
 		}
-		err = d.start(batch, init, r.cfg.CMNPrior)
+		err = d.adapt(mllr)
+		if err == nil {
+			err = d.start(batch, init, r.cfg.CMNPrior)
+		}
 	}
 	if err != nil {
 		r.release(d)

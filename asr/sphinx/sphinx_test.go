@@ -245,3 +245,26 @@ func TestResultsDoNotDependOnHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestWidebandAndNarrowbandInterleave switches one decoder between 8 kHz
+// input (telephone MLLR transform) and 16 kHz input (the model as it is):
+// each result must equal that of a fresh decoder.
+func TestWidebandAndNarrowbandInterleave(t *testing.T) {
+	h := asr.Hints{Grammar: asr.GrammarDigits}
+	c8 := loadDigit(t, 4)
+	c16 := audio.Clip{Rate: 16000, Samples: audio.Resample(c8.Samples, 8000, 16000)}
+	fresh := func(c audio.Clip) asr.Result {
+		r := newTestRecognizer(t, func(c *Config) { c.Decoders = 1 })
+		return decode(t, r, c, h)
+	}
+	want8, want16 := fresh(c8), fresh(c16)
+	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 1 })
+	for i := 0; i < 2; i++ {
+		if got := decode(t, r, c16, h); got.Text != want16.Text || got.Confidence != want16.Confidence {
+			t.Errorf("16 kHz after 8 kHz: %+v, fresh %+v", got, want16)
+		}
+		if got := decode(t, r, c8, h); got.Text != want8.Text || got.Confidence != want8.Confidence {
+			t.Errorf("8 kHz after 16 kHz: %+v, fresh %+v", got, want8)
+		}
+	}
+}

@@ -31,6 +31,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
 	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
 	quiet := fs.Bool("q", false, "print only the final JSON line")
+	vote := fs.Bool("vote", false, "classify the recognizer's alternatives too and take the label with the most confidence behind it")
 	adapt := fs.String("adapt-labels", "", "labels CSV of recordings (e.g. a train split of the intents' own examples) whose recognized text is added to the classifier's training examples, so it learns the recognizer's errors; never the set being evaluated")
 	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
 	// Remote engines.
@@ -55,6 +56,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	cmnInit := fs.String("cmn-init", "", `sphinx: live CMN prior mean for narrowband input, comma-separated, or "model" for the model's -cmninit ("" keeps the tuned default)`)
 	cmnPrior := fs.Int("cmn-prior", def.CMNPrior, "sphinx: weight of the live CMN prior mean, in 10 ms frames (0: 500)")
 	cmnAdapt := fs.Bool("cmn-adapt", def.CMNAdapt, "sphinx: fold each write into the live CMN mean")
+	mllr := fs.String("mllr", def.NarrowbandMLLR, `sphinx: MLLR transform for narrowband input: "" built in, "none", or a file from mllr_solve`)
+	modelDir := fs.String("model-dir", def.ModelDir, "sphinx: model directory (en-us/ and cmudict-en-us.dict)")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -83,6 +86,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.Condition.FoldDB = *fold
 		cfg.GrammarFoldDB = *gfold
 		cfg.NBest = *nbest
+		cfg.ModelDir = *modelDir
+		cfg.NarrowbandMLLR = *mllr
 		cfg.NBestPaths = *nbestPaths
 		cfg.AcousticScale = *ascale
 		cfg.PhraseMode = *phraseMode
@@ -150,6 +155,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Classifier = clf
+	cfg.VoteAlternatives = *vote
 	each := func(r speech.EvalResult) {
 		if *quiet {
 			return
