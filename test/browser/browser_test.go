@@ -33,9 +33,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // callerSays is what the fake microphone says, in a voice other than the
 // IVR's (flite/kal16), so the recognizer hears a different speaker.
+// BROWSER_CALLER_SAYS and BROWSER_CALLER_VOICE change them to measure
+// other lost-card requests ("my card was stolen", flite/awb...).
+var (
+	callerSays  = envOr("BROWSER_CALLER_SAYS", "I lost my card")
+	callerVoice = envOr("BROWSER_CALLER_VOICE", "flite/rms")
+)
+
 const (
-	callerSays  = "I lost my card"
-	callerVoice = "flite/rms"
 	// callerLead is the silence before the words: the microphone starts
 	// with getUserMedia, and the greeting begins once ICE and DTLS are up
 	// (well under a second on loopback), so the caller speaks over the
@@ -181,7 +186,7 @@ func TestWidgetInChromium(t *testing.T) {
 	if len(recs) != speechCalls {
 		t.Fatalf("speech line: %d call records, want %d: %+v", len(recs), speechCalls, recs)
 	}
-	recognized := 0
+	recognized, verbatim := 0, 0
 	for _, r := range recs {
 		checkBrowserCall(t, r)
 		if r.Media == nil || r.Media.Codec != "opus" || r.Media.InPeakDBFS < -60 {
@@ -197,6 +202,9 @@ func TestWidgetInChromium(t *testing.T) {
 			continue
 		}
 		recognized++
+		if normalize(r.Vars["last_utterance"]) == normalize(callerSays) {
+			verbatim++
+		}
 		if len(r.Path) < 3 || r.Path[0] != "main" || r.Path[1] != "lost" || r.Path[2] != "blocked" {
 			t.Errorf("speech call %s: path %v, want main>lost>blocked...", r.CallID, r.Path)
 		}
@@ -204,7 +212,7 @@ func TestWidgetInChromium(t *testing.T) {
 			t.Errorf("speech call %s: digits %q, want 1 (block the card)", r.CallID, r.Digits)
 		}
 	}
-	t.Logf("speech line: %d of %d calls recognized %q as lost_card", recognized, len(recs), callerSays)
+	t.Logf("speech line: %d of %d calls recognized %q (%s) as lost_card, %d word for word", recognized, len(recs), callerSays, callerVoice, verbatim)
 }
 
 // checkBrowserCall checks what every widget call's record shows: the
@@ -397,6 +405,22 @@ func freePorts(t *testing.T, n int) []int {
 		t.Fatalf("found %d free ports, want %d", len(ports), n)
 	}
 	return ports
+}
+
+// normalize lower-cases s and keeps letters, digits, apostrophes and
+// single spaces.
+func normalize(s string) string {
+	f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
+	})
+	return strings.Join(f, " ")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // run runs a command in dir and returns its output; failure ends the test.
