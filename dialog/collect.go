@@ -112,10 +112,11 @@ func (s *session) askWith(name string, n *config.Node, question []segment) (answ
 				}
 			}
 		case in.speech != nil:
-			if isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
+			// A value first: "no" or "five" is an answer, not a request for a human.
+			value, got = extract(n.Entity, in.speech.Result.Text, s.e.now())
+			if !got && s.e.isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
 				return answer{next: s.escape(name)}, nil
 			}
-			value, got = extract(n.Entity, in.speech.Result.Text, s.e.now())
 		}
 		if got {
 			if why := validate(n, value); why != "" {

@@ -108,6 +108,8 @@ type Engine struct {
 	dataDir   string
 	announcer Announcer
 	onEvent   func(callID string, e models.Event)
+	// escapeWords are the telling words of the escape phrases.
+	escapeWords map[string]bool
 }
 
 // Announcer says which announcements are switched on now (the admin API
@@ -162,6 +164,7 @@ func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
 	e := &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, ears: o.Ears, log: o.Logger, now: o.Now,
 		http: o.HTTP, dataDir: o.DataDir, announcer: o.Announcer, onEvent: o.OnEvent}
 	e.hints = menuHints(cfg)
+	e.escapeWords = escapeVocabulary(cfg.Flow.Escape.Phrases)
 	return e, nil
 }
 
@@ -396,7 +399,7 @@ func (s *session) say(name string, n *config.Node) (string, error) {
 		}
 		s.pending = append(s.pending, in.key)
 	}
-	if in.speech != nil && isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
+	if in.speech != nil && s.e.isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
 		return s.escape(name), nil
 	}
 	return n.Next, nil

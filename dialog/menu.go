@@ -97,8 +97,38 @@ func menuHints(cfg *config.Config) map[string]*asr.Hints {
 	return out
 }
 
-func isEscapeIntent(e *speech.Event) bool {
-	return e.Intent != nil && e.Intent.Intent == EscapeIntent && !e.Intent.OutOfScope
+// isEscapeIntent reports a request for a human: the classifier's escape
+// intent, backed by a word of the escape phrases in what was said. The
+// word check matters: a classifier trained on few short phrases also puts
+// unknown words ("bananas", "yes", "five") in the escape class, and a
+// caller must not be sent to a queue for saying them.
+func (e *Engine) isEscapeIntent(ev *speech.Event) bool {
+	if ev.Intent == nil || ev.Intent.Intent != EscapeIntent || ev.Intent.OutOfScope {
+		return false
+	}
+	for _, w := range strings.Fields(nlu.Normalize(ev.Result.Text)) {
+		if e.escapeWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// escapeStop are words of escape phrases that say nothing by themselves.
+var escapeStop = map[string]bool{"a": true, "an": true, "the": true, "to": true, "i": true, "me": true, "my": true,
+	"want": true, "please": true, "can": true, "real": true, "talk": true, "speak": true, "with": true, "some": true}
+
+// escapeVocabulary is the telling words of the escape phrases.
+func escapeVocabulary(phrases []string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range phrases {
+		for _, w := range strings.Fields(nlu.Normalize(p)) {
+			if !escapeStop[w] {
+				out[w] = true
+			}
+		}
+	}
+	return out
 }
 
 // menu asks for a choice. Keypad menus re-prompt Retries times. Speech
@@ -141,7 +171,7 @@ func (s *session) menu(name string, n *config.Node) (string, error) {
 			}
 			s.event("no_match", name, string(in.key))
 		case in.speech != nil:
-			if isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
+			if s.e.isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
 				return s.escape(name), nil
 			}
 			next, matched, err = s.spoken(name, n, in.speech)

@@ -277,11 +277,10 @@ func (s *session) survey(name string, n *config.Node) (string, error) {
 			}
 			score = int(in.key - '0')
 		case in.speech != nil:
-			if isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
-				return s.escape(name), nil
-			}
 			if v, ok := entity.Number(in.speech.Result.Text); ok && v == math.Trunc(v) {
 				score = int(v)
+			} else if s.e.isEscapeIntent(in.speech) && s.escapeNode(n) != "" {
+				return s.escape(name), nil
 			}
 		}
 		if score >= 1 && score <= 5 {

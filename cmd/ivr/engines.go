@@ -14,7 +14,6 @@ import (
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dialog"
-	"github.com/openivr/ivr/nlu"
 	"github.com/openivr/ivr/speech"
 	"github.com/openivr/ivr/tts"
 	"github.com/openivr/ivr/tts/embedded"
@@ -96,7 +95,7 @@ func recognizer(cfg *config.Config) (asr.Recognizer, error) {
 // phrases. It returns nil (keypad only) when the flow has no spoken
 // options or no recognizer is available.
 func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
-	if !cfg.SpeechMenus() {
+	if !cfg.Listens() {
 		return nil, nil
 	}
 	rec, err := recognizer(cfg)
@@ -107,18 +106,18 @@ func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
 	if rec == nil {
 		return nil, nil
 	}
-	intents := append([]nlu.Intent(nil), cfg.Intents...)
-	if len(cfg.Flow.Escape.Phrases) > 0 {
-		intents = append(intents, nlu.Intent{Name: dialog.EscapeIntent, Description: "talk to a person", Examples: cfg.Flow.Escape.Phrases})
-	}
 	start := time.Now()
-	clf, err := nlu.Train(intents, nlu.Options{})
+	clf, err := dialog.TrainClassifier(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("intents: %w", err)
 	}
-	log.Info("intent classifier trained", "intents", len(intents), "took", time.Since(start).Round(time.Millisecond))
+	log.Info("intent classifier trained", "intents", len(cfg.Intents), "took", time.Since(start).Round(time.Millisecond))
 	ep := vad.EndpointConfig{TrailingSilence: cfg.Speech.EndSilence, NoInputTimeout: -1}
+	var c speech.Classifier
+	if clf != nil {
+		c = clf
+	}
 	return func(ctx context.Context, rate int) (dialog.Listener, error) {
-		return speech.New(ctx, rec, speech.Config{Rate: rate, Endpoint: ep, Classifier: clf})
+		return speech.New(ctx, rec, speech.Config{Rate: rate, Endpoint: ep, Classifier: c})
 	}, nil
 }
