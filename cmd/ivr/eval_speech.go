@@ -31,7 +31,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
 	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
 	quiet := fs.Bool("q", false, "print only the final JSON line")
-	vote := fs.Bool("vote", false, "classify the recognizer's alternatives too and take the label with the most confidence behind it")
+	minConf := fs.Float64("min-confidence", 0, "also report coverage and accuracy of the results whose recognizer confidence is at least this (a dialog confirms or re-prompts below it)")
+	vote := fs.Bool("vote", true, "classify the recognizer's alternatives too and take the label with the most confidence behind it")
 	adapt := fs.String("adapt-labels", "", "labels CSV of recordings (e.g. a train split of the intents' own examples) whose recognized text is added to the classifier's training examples, so it learns the recognizer's errors; never the set being evaluated")
 	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
 	// Remote engines.
@@ -156,7 +157,14 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Classifier = clf
 	cfg.VoteAlternatives = *vote
+	var accepted, acceptedOK int
 	each := func(r speech.EvalResult) {
+		if r.Predicted != speech.NoResult && r.Confidence >= *minConf {
+			accepted++
+			if r.Correct {
+				acceptedOK++
+			}
+		}
 		if *quiet {
 			return
 		}
@@ -185,7 +193,24 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		fmt.Fprintf(stdout, "# %d files in %s\n", rep.N, time.Since(start).Round(time.Millisecond))
 	}
-	b, _ := json.Marshal(rep)
+	var out any = rep
+	if *minConf > 0 {
+		type withCoverage struct {
+			speech.EvalReport
+			MinConfidence    float64 `json:"min_confidence"`
+			Coverage         float64 `json:"coverage"`
+			AcceptedAccuracy float64 `json:"accepted_accuracy"`
+		}
+		wc := withCoverage{EvalReport: rep, MinConfidence: *minConf}
+		if rep.N > 0 {
+			wc.Coverage = float64(accepted) / float64(rep.N)
+		}
+		if accepted > 0 {
+			wc.AcceptedAccuracy = float64(acceptedOK) / float64(accepted)
+		}
+		out = wc
+	}
+	b, _ := json.Marshal(out)
 	fmt.Fprintln(stdout, string(b))
 	return 0
 }
