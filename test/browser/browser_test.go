@@ -407,11 +407,12 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// normalize lower-cases s and keeps letters, digits, apostrophes and
-// single spaces.
+// normalize lower-cases s and keeps letters and digits, words separated
+// by single spaces ("I can't" and "i cant" are the same).
 func normalize(s string) string {
-	f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
+	s = strings.ReplaceAll(strings.ToLower(s), "'", "")
+	f := strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	})
 	return strings.Join(f, " ")
 }
