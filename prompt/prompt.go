@@ -25,6 +25,8 @@ type Set struct {
 
 	mu    sync.Mutex
 	clips map[key]audio.Clip // by name and rate
+	// dynamic prompts say {{variables}}; they have no fixed audio.
+	dynamic map[string]bool
 }
 
 type key struct {
@@ -37,7 +39,13 @@ type key struct {
 // be nil when every prompt has a recording.
 func Load(ctx context.Context, c *config.Config, tts Renderer, rates ...int) (*Set, error) {
 	s := &Set{items: c.Prompts.Items, tts: tts, clips: map[key]audio.Clip{}}
+	s.dynamic = map[string]bool{}
 	for name, p := range c.Prompts.Items {
+		if c.PromptTemplate(name) != nil {
+			// It says call variables: the dialog renders it per call.
+			s.dynamic[name] = true
+			continue
+		}
 		if p.File == "" {
 			if tts == nil {
 				return nil, fmt.Errorf("prompt %q has only text and no speech synthesizer is available", name)
@@ -73,6 +81,9 @@ func (s *Set) Clip(ctx context.Context, name string, rate int) (audio.Clip, erro
 	p, ok := s.items[name]
 	if !ok {
 		return audio.Clip{}, fmt.Errorf("prompt %q is not defined", name)
+	}
+	if s.dynamic[name] {
+		return audio.Clip{}, fmt.Errorf("prompt %q says variables: render its text per call", name)
 	}
 	// A rate not prepared at load: convert (or synthesize) once, keep it.
 	var clip audio.Clip
