@@ -103,7 +103,7 @@ func (s *session) dataHeader() string {
 	keys := make([]string, 0, len(s.rec.Vars))
 	for k := range s.rec.Vars {
 		switch k {
-		case "last_intent", "last_utterance", config.VerifiedVar:
+		case "last_intent", "last_utterance", "lookup_status", config.VerifiedVar:
 			continue
 		}
 		keys = append(keys, k)

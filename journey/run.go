@@ -215,7 +215,17 @@ func run(ctx context.Context, res *Result, c caller, done <-chan struct{}, event
 				}
 			case <-done:
 				ended = true
-				return nil
+				// What was said before the end is already queued.
+				for {
+					select {
+					case e := <-events:
+						if e.Kind == "prompt" {
+							since = append(since, e.Text)
+						}
+					default:
+						return nil
+					}
+				}
 			case <-timer.C:
 				return fmt.Errorf("the IVR did not wait for the caller within %s", o.TurnTimeout)
 			case <-ctx.Done():
