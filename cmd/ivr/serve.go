@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/openivr/ivr/admin"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dialog"
@@ -109,6 +111,12 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	var engine atomic.Pointer[dialog.Engine]
 	var srv *sip.Server
 	transfers := &sipTransfers{log: log}
+	// Announcements switched on through the admin API outlive reloads and restarts.
+	announcements, err := admin.Open(filepath.Join(cfg.Resolve(cfg.DataDir), "announcements.json"))
+	if err != nil {
+		return err
+	}
+	announcements.SetConfig(cfg)
 	build := func(c *config.Config) (*dialog.Engine, error) {
 		v, err := newVoice(c, log)
 		if err != nil {
@@ -122,7 +130,8 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		e, err := dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Ears: listen, Logger: log})
+		e, err := dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Ears: listen, Logger: log,
+			Announcer: announcements, DataDir: c.Resolve(c.DataDir)})
 		if err == nil {
 			log.Info("flow ready", "speech", e.Speech(), "prompts", len(c.Prompts.Items))
 		}
@@ -182,6 +191,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 					var ne *dialog.Engine
 					if ne, err = build(nc); err == nil {
 						engine.Store(ne)
+						announcements.SetConfig(nc)
 						log.Info("config reloaded", "file", f.config)
 						continue
 					}
@@ -198,7 +208,8 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		return err
 	}
 
-	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc), ReadHeaderTimeout: 10 * time.Second}
+	adminAPI := admin.Handler(announcements, func() string { return engine.Load().Config().Admin.Token })
+	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc, adminAPI), ReadHeaderTimeout: 10 * time.Second}
 	hl, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -215,9 +226,10 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	return err
 }
 
-func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService) http.Handler {
+func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService, adminAPI http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	wrtc.Mount(mux)
+	mux.Handle("/api/admin/", adminAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"ok": true, "active_calls": srv.ActiveCalls() + wrtc.ActiveCalls()})
