@@ -351,6 +351,10 @@ func (d *decoder) use(s search) error {
 // utterances: a new stream (the front end's noise estimate is reset) and
 // cepstral mean normalization either over the whole utterance (batch) or
 // live from init (nil: the model's -cmninit) weighted as prior frames.
+// One piece of state remains that pocketsphinx offers no way to reset:
+// the acoustic model's Gaussian selection starts from the top-N codewords
+// of the previous utterance's last frames, which moves confidences by a
+// few percent (a throwaway priming utterance did not remove it).
 func (d *decoder) start(batch bool, init []float32, prior int) error {
 	if C.ps_start_stream(d.ps) < 0 {
 		return errors.New("sphinx: start stream failed")
