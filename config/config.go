@@ -650,10 +650,15 @@ func (c *Config) NodeNames() []string {
 
 // Listens reports whether calls on this line take spoken answers: a menu
 // with spoken options, or a node that collects an answer (collect,
-// survey, callback). Keypad-only lines (the demo) never open a recognizer.
+// survey, callback, the identity check) and intents or escape phrases to
+// understand. Keypad-only lines (the demo) never open a recognizer.
 func (c *Config) Listens() bool {
 	if c.SpeechMenus() {
 		return true
+	}
+	answers := len(c.Intents) > 0 || len(c.Flow.Escape.Phrases) > 0
+	if c.Flow.Identity != nil {
+		return answers
 	}
 	for _, n := range c.Flow.Nodes {
 		if n == nil {
@@ -661,7 +666,7 @@ func (c *Config) Listens() bool {
 		}
 		switch n.Type {
 		case KindCollect, KindSurvey, KindCallback:
-			return len(c.Intents) > 0 || len(c.Flow.Escape.Phrases) > 0
+			return answers
 		}
 	}
 	return false
