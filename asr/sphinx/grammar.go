@@ -116,8 +116,22 @@ type LMConfig struct {
 	ExtraWords []string
 }
 
+// CommonWords are very frequent English words (function words, pronouns,
+// auxiliaries, politeness), from general word-frequency knowledge, not
+// from any evaluation set. In the phrase language model they give the
+// decoder somewhere to put the carrier words of a paraphrase ("I'd like
+// to", "could you") instead of forcing them onto domain words.
+var CommonWords = []string{
+	"i", "i'd", "i'm", "i've", "i'll", "me", "my", "you", "your", "we", "our", "it", "it's", "that", "this", "there",
+	"the", "a", "an", "some", "any", "to", "of", "for", "on", "in", "at", "with", "from", "about", "and", "or", "but",
+	"is", "are", "was", "be", "been", "have", "has", "had", "do", "does", "did", "don't", "can", "can't", "could",
+	"would", "will", "won't", "should", "need", "want", "like", "know", "get", "got", "make", "tell", "please",
+	"thanks", "thank", "hello", "hi", "yes", "no", "not", "just", "now", "today", "what", "what's", "how", "when",
+	"where", "why", "who", "which", "um", "uh",
+}
+
 // DefaultLM is the language model shape tuned on the dev split.
-var DefaultLM = LMConfig{Discount: 0.5, UniformWeight: 0.3}
+var DefaultLM = LMConfig{Discount: 0.5, UniformWeight: 0.3, ExtraWords: CommonWords}
 
 // compileLM builds a bigram ARPA model from the hint phrases and escape
 // words. Unknown words are dropped from the phrases that use them (the

@@ -50,6 +50,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	nbestPaths := fs.Int("nbest-paths", def.NBestPaths, "sphinx: lattice paths confidences are computed from")
 	ascale := fs.Float64("ascale", def.AcousticScale, "sphinx: scale of path scores in the confidence softmax")
 	phraseMode := fs.String("phrase-mode", def.PhraseMode, "sphinx: lm (bigram model from phrases) or jsgf (exact phrases)")
+	common := fs.Bool("lm-common-words", len(def.LM.ExtraWords) > 0, "sphinx: add sphinx.CommonWords to the phrase LM")
 	uniform := fs.Float64("lm-uniform", def.LM.UniformWeight, "sphinx: uniform weight mixed into the phrase LM unigrams")
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
 	batchG := fs.Bool("batch-grammars", def.BatchGrammars, "sphinx: decode closed grammars whole at their end")
@@ -93,6 +94,10 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.AcousticScale = *ascale
 		cfg.PhraseMode = *phraseMode
 		cfg.LM.UniformWeight = *uniform
+		cfg.LM.ExtraWords = nil
+		if *common {
+			cfg.LM.ExtraWords = sphinx.CommonWords
+		}
 		cfg.Args = strings.Fields(*extra)
 		cfg.Batch = *batch
 		cfg.BatchGrammars = *batchG
