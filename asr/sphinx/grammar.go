@@ -152,15 +152,15 @@ func compileLM(h asr.Hints, cfg LMConfig, known func(string) bool) (search, erro
 			sents = append(sents, s)
 		}
 	}
+	if len(sents) == 0 {
+		return search{}, fmt.Errorf("sphinx: no hint phrase is in the dictionary")
+	}
 	for _, w := range cfg.ExtraWords {
 		for _, x := range words(w) {
 			if known(x) {
 				sents = append(sents, []string{x})
 			}
 		}
-	}
-	if len(sents) == 0 {
-		return search{}, fmt.Errorf("sphinx: no hint phrase is in the dictionary")
 	}
 	total := 0.0
 	for _, s := range sents {
