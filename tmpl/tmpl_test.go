@@ -3,8 +3,8 @@ package tmpl
 import (
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 )
 
 func vars(m map[string]string) Lookup {
