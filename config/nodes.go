@@ -61,7 +61,9 @@ type NodeExt struct {
 	// Default is where a branch goes when no case holds.
 	Default string `yaml:"default"`
 
-	// MaxDuration bounds a voicemail recording. Default 2m.
+	// MaxDuration bounds a voicemail recording. Default 2m. A recording
+	// also ends when the caller hangs up, presses a key, or stays silent
+	// for the node's timeout (default 5s for voicemail).
 	MaxDuration time.Duration `yaml:"max_duration"`
 	// Notify is told (JSON POST) about a voicemail or callback request.
 	Notify *Webhook `yaml:"notify"`

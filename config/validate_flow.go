@@ -101,6 +101,9 @@ func (c *Config) nodeDefaults(name string, n *Node) {
 		if n.MaxDuration == 0 {
 			n.MaxDuration = 2 * time.Minute
 		}
+		if n.Timeout == 0 {
+			n.Timeout = 5 * time.Second
+		}
 	}
 	if n.Notify != nil && n.Notify.Timeout == 0 {
 		n.Notify.Timeout = 3 * time.Second

@@ -47,12 +47,25 @@ type recording struct {
 	mu      sync.Mutex
 	rate    int
 	samples []int16
-	max     int // samples
+	max     int       // samples
+	loud    time.Time // when the caller's audio was last above the silence level
 }
 
+// silenceRMS is the level below which a voicemail hears silence (about
+// -45 dBFS: line noise, not a voice).
+const silenceRMS = 180
+
 func (r *recording) write(f audio.Frame) {
+	var sum float64
+	for _, v := range f.Samples {
+		sum += float64(v) * float64(v)
+	}
+	loud := len(f.Samples) > 0 && math.Sqrt(sum/float64(len(f.Samples))) > silenceRMS
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if loud {
+		r.loud = time.Now()
+	}
 	if r.rate == 0 {
 		r.rate = f.Rate
 	}
@@ -61,6 +74,13 @@ func (r *recording) write(f audio.Frame) {
 	}
 	n := min(len(f.Samples), r.max-len(r.samples))
 	r.samples = append(r.samples, f.Samples[:n]...)
+}
+
+// lastLoud is when the caller was last heard (zero: not yet).
+func (r *recording) lastLoud() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loud
 }
 
 func (r *recording) clip() audio.Clip {
@@ -102,7 +122,7 @@ func (s *session) voicemail(name string, n *config.Node) (string, error) {
 	s.ensureSink()
 	started := s.e.now().UTC()
 	s.event("voicemail_start", name, "")
-	gone, transcript, err := s.recordUntilDone(name, n.MaxDuration)
+	gone, transcript, err := s.recordUntilDone(name, rec, n.MaxDuration, n.Timeout)
 	s.tap.Store(nil)
 	if err != nil {
 		return "", err
@@ -142,12 +162,16 @@ func (s *session) voicemail(name string, n *config.Node) (string, error) {
 	return "", nil
 }
 
-// recordUntilDone waits while a voicemail records. It returns whether the
-// caller hung up (the usual way a message ends) and what the recognizer
-// heard, if it listens.
-func (s *session) recordUntilDone(node string, max time.Duration) (bool, string, error) {
+// recordUntilDone waits while a voicemail records: until the caller
+// hangs up (the usual way a message ends), presses a key, stays silent
+// for quiet, or reaches max. It returns whether the caller hung up and
+// what the recognizer heard, if it listens.
+func (s *session) recordUntilDone(node string, rec *recording, max, quiet time.Duration) (bool, string, error) {
 	timer := time.NewTimer(max)
 	defer timer.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	active := time.Now() // the caller's last sign of life: the start, a loud frame, a result
 	var events <-chan speech.Event
 	if s.ears != nil {
 		s.ears.SetHints(asr.Hints{})
@@ -170,10 +194,22 @@ func (s *session) recordUntilDone(node string, max time.Duration) (bool, string,
 			s.digit(d)
 			return false, strings.Join(heard, " "), nil
 		case ev := <-events:
-			if ev.Type == speech.Final && ev.Result.Text != "" {
+			switch {
+			case ev.Type == speech.SpeechStarted:
+				active = time.Now()
+			case ev.Type == speech.Final && ev.Result.Text != "":
+				active = time.Now()
 				heard = append(heard, ev.Result.Text)
 				s.event("speech", node, ev.Result.Text)
 				s.waiting(node)
+			}
+		case <-tick.C:
+			if l := rec.lastLoud(); l.After(active) {
+				active = l
+			}
+			if quiet > 0 && time.Since(active) > quiet {
+				s.event("no_input", node, "silence ended the message")
+				return false, strings.Join(heard, " "), nil
 			}
 		case <-silence:
 			return false, strings.Join(heard, " "), nil
