@@ -76,8 +76,15 @@ func check(res *Result, j *Journey) {
 			lookups = append(lookups, q.String())
 		}
 	}
+	// An explicit empty list (lookups: []) means none at all.
+	if x.Lookups != nil && len(x.Lookups) == 0 && len(lookups) > 0 {
+		res.failf("lookups %q, want none", lookups)
+	}
 	if len(x.Lookups) > 0 && !subsequence(lookups, x.Lookups, func(a, b string) bool { return a == b }) {
 		res.failf("lookups %q, want %q in order", lookups, x.Lookups)
+	}
+	if x.Webhooks != nil && len(x.Webhooks) == 0 && len(hooks) > 0 {
+		res.failf("webhooks %q, want none", hooks)
 	}
 	if len(x.Webhooks) > 0 && !subsequence(hooks, x.Webhooks, func(a, b string) bool { return a == b }) {
 		res.failf("webhooks %q, want %q in order", hooks, x.Webhooks)

@@ -116,9 +116,11 @@ type Expect struct {
 	Transfer string `yaml:"transfer"`
 	// Headers the transfer must carry (values; "" means absent).
 	Headers map[string]string `yaml:"headers"`
-	// Lookups are backend requests made, in order ("POST bank /verify").
+	// Lookups are backend requests made, in order ("POST bank /verify");
+	// an empty list means none.
 	Lookups []string `yaml:"lookups"`
-	// Webhooks are webhooks called, in order (screen_pop, voicemail, callback).
+	// Webhooks are webhooks called, in order (screen_pop, voicemail,
+	// callback); an empty list means none.
 	Webhooks []string `yaml:"webhooks"`
 	// End is the call record's end reason (transferred, ivr_hangup, ...).
 	End string `yaml:"end"`
