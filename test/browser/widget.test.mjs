@@ -52,6 +52,11 @@ before(async () => {
       '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${FAKE_MIC}`,
       '--autoplay-policy=no-user-gesture-required',
+      // Gather loopback candidates too: on a machine (CI sandbox) with no
+      // interface but lo, Chromium otherwise has none and cannot reach the
+      // IVR's loopback candidates (serve offers them when HTTP is on
+      // loopback).
+      '--allow-loopback-in-peer-connection',
     ],
   });
 });
