@@ -62,13 +62,34 @@ func (s *session) collectEscapeKey(n *config.Node, key byte) bool {
 func (s *session) collectHints(n *config.Node) *asr.Hints {
 	h := &asr.Hints{EscapeWords: s.e.cfg.Flow.Escape.Phrases}
 	switch n.Entity {
-	case "digits":
+	case "digits", "number":
 		h.Grammar = asr.GrammarDigits
 	case "yes_no":
 		h.Grammar = asr.GrammarYesNo
+	case "date":
+		h.Phrases = datePhrases
+	case "time":
+		h.Phrases = timePhrases
 	}
 	return h
 }
+
+// datePhrases and timePhrases guide the recognizer to what callers say
+// for a day or a time.
+var datePhrases, timePhrases = func() ([]string, []string) {
+	d := []string{"today", "tomorrow", "the day after tomorrow", "next week", "this week"}
+	for _, w := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		d = append(d, w, "on "+w, "next "+w, "this "+w)
+	}
+	for _, m := range []string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"} {
+		d = append(d, "the first of "+m, "the fifteenth of "+m, m+" the twentieth")
+	}
+	t := []string{"noon", "midday", "midnight", "in the morning", "in the afternoon", "in the evening"}
+	for _, h := range []string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"} {
+		t = append(t, h+" o'clock", h+" thirty", "half past "+h, "quarter past "+h, "quarter to "+h, h+" am", h+" pm")
+	}
+	return d, t
+}()
 
 // ask runs the attempts of a collect: the prompt, then a retry message
 // and the prompt again after no input or an invalid answer, Retries times.

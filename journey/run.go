@@ -248,6 +248,9 @@ func run(ctx context.Context, res *Result, c caller, done <-chan struct{}, event
 			continue
 		}
 		if ended {
+			if st.Silence || st.Hangup {
+				continue // the IVR stopped waiting: what staying silent or leaving would have brought
+			}
 			res.failf("%s: the call ended before the caller could act", where)
 			return time.Since(start)
 		}
