@@ -161,7 +161,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Classifier = clf
-	cfg.VoteAlternatives = *vote
+	cfg.ClassifyBestOnly = !*vote
 	var accepted, acceptedOK int
 	each := func(r speech.EvalResult) {
 		if r.Predicted != speech.NoResult && r.Confidence >= *minConf {
