@@ -1,9 +1,14 @@
 package sphinx
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 )
@@ -25,8 +30,8 @@ var (
 	mllrErr   error
 )
 
-// writeMLLRs writes the built-in transforms to temporary files once per
-// process (pocketsphinx reads transforms from files).
+// writeMLLRs writes the built-in transforms to files once per process
+// (pocketsphinx reads transforms from files).
 func writeMLLRs() {
 	var id strings.Builder
 	id.WriteString("1\n3\n")
@@ -46,18 +51,40 @@ func writeMLLRs() {
 		id.WriteString(strings.Repeat("1.0 ", 13) + "\n")
 	}
 	for i, b := range [][]byte{telephoneMLLR, []byte(id.String())} {
-		f, err := os.CreateTemp("", "ivr-*.mllr")
+		p, err := sharedFile(b, ".mllr")
 		if err != nil {
-			mllrErr = fmt.Errorf("sphinx: %w", err)
+			mllrErr = err
 			return
 		}
-		_, werr := f.Write(b)
-		if cerr := f.Close(); werr != nil || cerr != nil {
-			mllrErr = fmt.Errorf("sphinx: write MLLR transform: %v %v", werr, cerr)
-			return
-		}
-		mllrPaths[i] = f.Name()
+		mllrPaths[i] = p
 	}
+}
+
+// sharedFile writes b to a file in the temporary directory named by its
+// content hash, once for all processes (the file is left for the next),
+// and returns its path.
+func sharedFile(b []byte, ext string) (string, error) {
+	sum := sha256.Sum256(b)
+	path := filepath.Join(os.TempDir(), "ivr-sphinx-"+hex.EncodeToString(sum[:8])+ext)
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return path, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "ivr-sphinx-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("sphinx: %w", err)
+	}
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sphinx: write %s: %w", path, err)
+	}
+	// Rename is atomic: concurrent processes write the same content.
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("sphinx: %w", err)
+	}
+	return path, nil
 }
 
 // builtinMLLR returns the path of the built-in telephone transform.
