@@ -311,6 +311,9 @@ func (c *Config) Lint() []*Warning {
 		case KindMenu, KindCollect, KindSurvey, KindCallback:
 			if !hatch || n.NoEscape {
 				add(path, "%s %q has no escape hatch to a human", n.Type, name)
+			} else if n.Type == KindCollect && (n.Entity == "digits" || n.Entity == "number") && !c.Listens() &&
+				c.Flow.Escape.Key >= "0" && c.Flow.Escape.Key <= "9" {
+				add(path, "collect %q takes digits and the escape key %q is a digit, so this keypad-only line has no way out here; use * or # as the escape key", name, c.Flow.Escape.Key)
 			}
 		}
 		if n.Type == KindMenu {

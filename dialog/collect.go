@@ -9,6 +9,7 @@ import (
 	"github.com/openivr/ivr/asr"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dtmf"
+	"github.com/openivr/ivr/models"
 	"github.com/openivr/ivr/nlu/entity"
 	"github.com/openivr/ivr/tts/sayas"
 )
@@ -179,7 +180,7 @@ func (s *session) askWith(name string, n *config.Node, question []segment) (answ
 	s.log.Info("collect failed", "node", name)
 	s.event("collect_failed", name, "")
 	if n.OnFailure == "" {
-		s.setEnd("no_input")
+		s.setEnd(models.EndNoInput)
 	}
 	return answer{next: n.OnFailure}, nil
 }
