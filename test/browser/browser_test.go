@@ -153,18 +153,17 @@ func TestWidgetInChromium(t *testing.T) {
 		t.Errorf("browser test failed: %v (IVR logs: %s, %s)", err, demo.logPath, speech.logPath)
 	}
 	// SIGTERM: the servers end their calls and write the last records.
+	// The records are read even when the browser side failed: they say
+	// what the IVR heard and did.
 	demo.stop(t)
 	speech.stop(t)
-	if t.Failed() {
-		return
-	}
 
 	// The demo line: two keypad calls (demo page, allowed origin), both to
 	// the directory by key 4, ended by the caller. The allowed-origin call
 	// is over before the microphone's words start; the demo page's is not.
 	recs := calls(t, ivr, demo.dataDir)
 	if len(recs) != 2 {
-		t.Fatalf("demo line: %d call records, want 2 (demo page, allowed origin): %+v", len(recs), recs)
+		t.Errorf("demo line: %d call records, want 2 (demo page, allowed origin)", len(recs))
 	}
 	heard := 0
 	for _, r := range recs {
@@ -184,7 +183,7 @@ func TestWidgetInChromium(t *testing.T) {
 	// blocks the card.
 	recs = calls(t, ivr, speech.dataDir)
 	if len(recs) != speechCalls {
-		t.Fatalf("speech line: %d call records, want %d: %+v", len(recs), speechCalls, recs)
+		t.Errorf("speech line: %d call records, want %d", len(recs), speechCalls)
 	}
 	recognized, verbatim := 0, 0
 	for _, r := range recs {
@@ -193,7 +192,7 @@ func TestWidgetInChromium(t *testing.T) {
 			t.Errorf("speech call %s: media %+v, want the microphone heard over Opus", r.CallID, r.Media)
 		}
 		for _, e := range r.Events {
-			if e.Kind == "speech" || e.Kind == "barge_in" || e.Kind == "no_match" || e.Kind == "asr_error" {
+			if e.Kind == "speech" || e.Kind == "barge_in" || e.Kind == "no_match" || e.Kind == "no_input" || e.Kind == "asr_error" {
 				t.Logf("speech call %s: %s %s %q at +%v", r.CallID, e.Kind, e.Node, e.Text, e.At.Sub(r.StartedAt).Round(time.Millisecond))
 			}
 		}
