@@ -192,17 +192,22 @@ async function speechCall(n) {
     // The microphone says "I lost my card" over the greeting: the IVR
     // stops talking, captions what it heard and answers from the lost-card
     // branch.
-    const lost = page.getByText(/I am sorry to hear that\./);
-    await lost.waitFor({ timeout: 20000 });
-    console.log(`lost-card prompt caption ${at()}`);
-    const lines = await page.locator('.captions .line').evaluateAll((ps) =>
+    const captionLines = () => page.locator('.captions .line').evaluateAll((ps) =>
       ps.map((p) => ({ caller: p.classList.contains('from-caller'), text: p.textContent })));
+    try {
+      await page.getByText(/I am sorry to hear that\./).waitFor({ timeout: 20000 });
+    } catch (e) {
+      throw new Error(`no lost-card answer; captions: ${JSON.stringify(await captionLines())}`, { cause: e });
+    }
+    console.log(`lost-card prompt caption ${at()}`);
+    const lines = await captionLines();
     console.log(`captions: ${JSON.stringify(lines)}`);
+    const greeting = lines.findIndex((l) => /Welcome to Example Bank/.test(l.text));
     const heard = lines.findIndex((l) => l.caller);
     const answer = lines.findIndex((l) => /I am sorry to hear that/.test(l.text));
     assert.ok(heard >= 0, 'a caption of what the IVR heard');
     assert.match(lines[heard].text, /^You: \S/, 'the caption shows the request');
-    assert.ok(heard < answer, 'what was heard is captioned before the answer');
+    assert.ok(greeting < heard && heard < answer, 'greeting, what was heard, then the answer');
 
     // The keypad: 1 blocks the card.
     await page.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: '1', exact: true }).click();
