@@ -48,6 +48,36 @@ type Params struct {
 	// before a digit is declared; MissesToEnd is how many windows without
 	// the digit end it.
 	HitsToBegin, MissesToEnd int
+
+	// The weak-tone path (weak.go) finds tones that the checks above miss
+	// because loud speech or music under them takes much of the window's
+	// energy. It judges windows twice as long (25.5 ms) and declares a
+	// digit after WeakHits consecutive weak hits, once a confirmation over
+	// the last ~32 ms finds the two tones standing clear of the spectrum
+	// around them. WeakShare is the smallest share of the long window's
+	// energy the two tones must carry (0 turns the weak path off);
+	// WeakRelativePeakDB is the relative peak it requires.
+	WeakShare          float64
+	WeakRelativePeakDB float64
+	WeakHits           int
+	// ConfirmSNRDB is how far each tone must stand above the mean level of
+	// the spectrum beside it (its own main lobe excluded).
+	ConfirmSNRDB float64
+	// ConfirmHarmonicDB is how far the power at twice each tone's frequency
+	// must stay below the tone (speech and music have harmonics, a DTMF
+	// generator does not).
+	ConfirmHarmonicDB float64
+	// ConfirmBandShare is the smallest share of the 500-2000 Hz band the
+	// two tones must carry in the confirmation window, ConfirmShare the
+	// smallest share of its whole energy.
+	ConfirmBandShare, ConfirmShare float64
+	// WeakFreqTolerance is the largest relative frequency error of either
+	// tone the weak path accepts: tighter than FreqTolerance, as a speech
+	// or music partial near a DTMF frequency is seldom that close.
+	WeakFreqTolerance float64
+	// ConfirmSteadyDB bounds each tone's level change across the four
+	// quarters of the confirmation window (so a tone must last ~32 ms).
+	ConfirmSteadyDB float64
 }
 
 // DefaultParams returns the thresholds the Receiver uses.
@@ -62,6 +92,16 @@ func DefaultParams() Params {
 		MaxLevelSpreadDB: 3,
 		HitsToBegin:      6,
 		MissesToEnd:      8,
+
+		WeakShare:          0.1,
+		WeakRelativePeakDB: 6,
+		WeakHits:           3,
+		WeakFreqTolerance:  0.008,
+		ConfirmSNRDB:       12,
+		ConfirmHarmonicDB:  12,
+		ConfirmBandShare:   0.7,
+		ConfirmShare:       0.3,
+		ConfirmSteadyDB:    6,
 	}
 }
 
@@ -103,9 +143,9 @@ type Detector struct {
 	energy float64
 	n      int // samples in the current sub-block
 
-	// The last three sub-blocks' DFTs and energies, ring indexed by nsub%3.
-	are, aim [3][8]float64
-	aen      [3]float64
+	// The last six sub-blocks' DFTs and energies, ring indexed by nsub%6.
+	are, aim [6][8]float64
+	aen      [6]float64
 	nsub     int64
 
 	// The previous window's DFT, for the phase advance.
@@ -121,6 +161,8 @@ type Detector struct {
 
 	// Thresholds in linear form.
 	minPow, normTwist, revTwist, relPeak, maxSpread float64
+
+	weakState
 }
 
 // NewDetector returns a detector for PCM at rate Hz (8000 to 96000).
@@ -155,6 +197,7 @@ func NewDetector(rate int, p Params) (*Detector, error) {
 	d.revTwist = math.Pow(10, p.ReverseTwistDB/10)
 	d.relPeak = math.Pow(10, p.RelativePeakDB/10)
 	d.maxSpread = math.Pow(10, p.MaxLevelSpreadDB/10)
+	d.initWeak()
 	d.Reset()
 	return d, nil
 }
@@ -167,6 +210,7 @@ func (d *Detector) Reset() {
 	d.s1, d.s2 = [8]float64{}, [8]float64{}
 	d.energy, d.n, d.nsub, d.samples = 0, 0, 0, 0
 	d.cand, d.run, d.active, d.misses = -1, 0, -1, 0
+	d.resetWeak()
 }
 
 // Active returns the key whose tone is present now, if any.
@@ -186,6 +230,9 @@ func (d *Detector) Process(samples []int16, out []Detection) []Detection {
 			n = len(samples)
 		}
 		d.goertzel(samples[:n])
+		if d.hist != nil {
+			d.record(samples[:n])
+		}
 		samples = samples[n:]
 		d.n += n
 		d.samples += int64(n)
@@ -232,7 +279,7 @@ func (d *Detector) goertzel(x []int16) {
 // endBlock stores the finished sub-block's DFTs and, once three are
 // available, judges the window they form.
 func (d *Detector) endBlock(out []Detection) []Detection {
-	k := int(d.nsub % 3)
+	k := int(d.nsub % 6)
 	for i := 0; i < 8; i++ {
 		// After B samples y = s1 - e^{-jw}s2 = e^{jw(B-1)}A, so
 		// A = e^{-jw(B-1)}s1 - e^{-jwB}s2, referenced to the block start.
@@ -248,13 +295,17 @@ func (d *Detector) endBlock(out []Detection) []Detection {
 		return out
 	}
 	hit := d.judge(k)
-	return d.decide(hit, out)
+	weak := -1
+	if d.hist != nil {
+		weak = d.judgeLong(k)
+	}
+	return d.decide(hit, weak, out)
 }
 
 // judge evaluates the window ending with sub-block k and returns the digit
 // (row*4+column) it holds, or -1.
 func (d *Detector) judge(k int) int {
-	k0, k1, k2 := (k+1)%3, (k+2)%3, k // oldest to newest
+	k0, k1, k2 := (k+4)%6, (k+5)%6, k // oldest to newest
 	var pw [8]float64                 // mean-square power of each tone in the window
 	var wre, wim [8]float64
 	for i := 0; i < 8; i++ {
@@ -266,6 +317,9 @@ func (d *Detector) judge(k int) int {
 	}
 	prevRe, prevIm := d.wre, d.wim
 	d.wre, d.wim = wre, wim
+	if d.hist != nil {
+		d.w3re[d.nsub%4], d.w3im[d.nsub%4] = wre, wim
+	}
 	if d.nsub < 4 {
 		return -1 // no previous window to measure the phase advance against
 	}
@@ -309,15 +363,15 @@ func (d *Detector) judge(k int) int {
 	if pc > pr*d.normTwist || pr > pc*d.revTwist {
 		return -1
 	}
-	total := (d.aen[0] + d.aen[1] + d.aen[2]) / d.win
+	total := (d.aen[k0] + d.aen[k1] + d.aen[k2]) / d.win
 	if pr+pc < d.p.MinToneShare*total {
 		return -1
 	}
 	// The window must be steady: the energies of its three sub-blocks may
 	// differ only a little. Measured on the whole energy rather than on
 	// the two tones, because 4.25 ms filters leak too much between tones.
-	lo := math.Min(d.aen[0], math.Min(d.aen[1], d.aen[2]))
-	hi := math.Max(d.aen[0], math.Max(d.aen[1], d.aen[2]))
+	lo := math.Min(d.aen[k0], math.Min(d.aen[k1], d.aen[k2]))
+	hi := math.Max(d.aen[k0], math.Max(d.aen[k1], d.aen[k2]))
 	if hi > lo*d.maxSpread {
 		return -1
 	}
@@ -340,11 +394,16 @@ func (d *Detector) offset(i int, re, im, pre, pim float64) (float64, bool) {
 // response is the power gain of the window's DFT for a tone df Hz off its
 // bin: (sin(pi df N/fs) / (N sin(pi df/fs)))^2.
 func (d *Detector) response(df float64) float64 {
+	return d.responseN(df, d.win)
+}
+
+// responseN is response for a window of n samples.
+func (d *Detector) responseN(df, n float64) float64 {
 	x := math.Pi * df / float64(d.rate)
 	if math.Abs(x) < 1e-9 {
 		return 1
 	}
-	g := math.Sin(x*d.win) / (d.win * math.Sin(x))
+	g := math.Sin(x*n) / (n * math.Sin(x))
 	g *= g
 	if g < 0.25 {
 		g = 0.25
@@ -352,8 +411,9 @@ func (d *Detector) response(df float64) float64 {
 	return g
 }
 
-// decide runs the hit/miss state machine for one window.
-func (d *Detector) decide(hit int, out []Detection) []Detection {
+// decide runs the hit/miss state machine for one window; weak is the
+// weak path's hit (weak.go) or -1.
+func (d *Detector) decide(hit, weak int, out []Detection) []Detection {
 	winStart := d.samples - int64(d.win)
 	switch {
 	case hit < 0:
@@ -363,16 +423,23 @@ func (d *Detector) decide(hit int, out []Detection) []Detection {
 	default:
 		d.cand, d.run, d.runStart = hit, 1, winStart
 	}
+	d.weakRun(weak)
 	if d.active >= 0 {
-		if hit == d.active {
+		if hit == d.active || (d.activeWeak && weak == d.active) {
 			d.misses = 0
 		} else if d.misses++; d.misses >= d.p.MissesToEnd {
 			d.active = -1
 		}
 	}
 	if d.cand >= 0 && d.run >= d.p.HitsToBegin && d.cand != d.active {
-		d.active, d.misses = d.cand, 0
+		d.active, d.misses, d.activeWeak = d.cand, 0, false
 		out = append(out, Detection{Key: layout[d.cand], Start: d.runStart, At: d.samples})
+	} else if d.wcand >= 0 && d.wcand != d.active && d.wrun >= d.p.WeakHits && (d.cand != d.wcand || d.run == 0) && d.confirm() {
+		// (While the regular path is following the same digit, it
+		// decides: it ends digits sharply, the weak path may not.)
+		d.active, d.misses, d.activeWeak = d.wcand, 0, true
+		d.confirms = maxConfirms // one digit per weak run
+		out = append(out, Detection{Key: layout[d.wcand], Start: d.wrunStart, At: d.samples})
 	}
 	return out
 }

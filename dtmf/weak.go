@@ -1,0 +1,287 @@
+package dtmf
+
+import "math"
+
+// The weak-tone path. Talk radio, a television or a loud room under a key
+// press takes much of the band's energy, so judge's share check fails
+// (and its short windows blur the tones into the noise), although the
+// two tones still stand far above the spectrum around them. The weak path
+// judges windows of six sub-blocks (25.5 ms, twice judge's resolution),
+// built for free from the last two three-block windows, with a lower share
+// and no spread check; after WeakHits consecutive hits of one digit,
+// confirm analyses the last ~32 ms with a Hann window and declares the
+// digit only if both tones stand well above the spectrum beside them,
+// carry most of the DTMF band and a good part of the whole, have no second
+// harmonic, are within 0.8 % of their frequencies and hold their level
+// across the window's four quarters. Speech and music that come near a
+// dual tone fail one of these; the analysis runs only for such
+// candidates, so it costs nothing on most frames.
+
+// weakState is the weak path's part of a Detector.
+type weakState struct {
+	hist []int16   // ring of the last len(hist) samples (a power of two); nil: weak path off
+	hann []float64 // confirmation window
+	xbuf []float64 // windowed samples
+
+	c3re, c3im [8]float64    // e^{-j3wB}
+	w3re, w3im [4][8]float64 // judge's window DFTs of the last hops, ring by nsub%4
+	lre, lim   [8]float64    // the previous long window's DFT
+
+	wcand      int   // digit of the current run of weak hits, -1 none
+	wrun       int   // length of that run
+	wrunStart  int64 // first sample of the run's first long window
+	confirms   int   // confirmations tried for the run
+	activeWeak bool  // the active digit was declared by the weak path
+
+	hitOff [2]float64 // measured offsets (Hz) of the last weak hit's tones
+
+	weakRel, confSNR, confHarm, confSteady float64
+}
+
+// confirmFeatures are the measurements of one confirmation.
+type confirmFeatures struct {
+	snr    [2]float64 // tone power over the mean power beside it (row, column)
+	h2     [2]float64 // power at twice the tone's frequency over the tone
+	share  float64    // the two tones' share of the 500-2000 Hz band
+	steady [2]float64 // max/min tone power over the window's four quarters
+	full   float64    // the two tones' share of the whole window's energy
+	off    [2]float64 // relative frequency errors
+}
+
+// confirmTrace, when set (tests), receives every confirmation.
+var confirmTrace func(d *Detector, digit int, f *confirmFeatures, ok bool)
+
+func (d *Detector) initWeak() {
+	p := d.p
+	d.wcand = -1
+	if p.WeakShare <= 0 || p.WeakHits < 1 {
+		return
+	}
+	for i := 0; i < 8; i++ {
+		w := 2 * math.Pi * d.nominal[i] / float64(d.rate)
+		d.c3re[i], d.c3im[i] = math.Cos(3*w*float64(d.block)), -math.Sin(3*w*float64(d.block))
+	}
+	d.weakRel = math.Pow(10, p.WeakRelativePeakDB/10)
+	d.confSNR = math.Pow(10, p.ConfirmSNRDB/10)
+	d.confHarm = math.Pow(10, -p.ConfirmHarmonicDB/10)
+	d.confSteady = math.Pow(10, p.ConfirmSteadyDB/10)
+	n := int(math.Round(0.032 * float64(d.rate)))
+	h := 1
+	for h < n {
+		h *= 2
+	}
+	d.hist = make([]int16, h)
+	d.hann = make([]float64, n)
+	d.xbuf = make([]float64, n)
+	for i := range d.hann {
+		d.hann[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/float64(n))
+	}
+
+}
+
+func (d *Detector) resetWeak() {
+	d.wcand, d.wrun, d.confirms, d.activeWeak = -1, 0, 0, false
+	clear(d.hist)
+}
+
+// record keeps x in the history ring; d.samples does not count x yet.
+func (d *Detector) record(x []int16) {
+	mask := len(d.hist) - 1
+	p := int(d.samples) & mask
+	for len(x) > 0 {
+		n := copy(d.hist[p:], x)
+		x = x[n:]
+		p = (p + n) & mask
+	}
+}
+
+// judgeLong evaluates the long window (six sub-blocks) ending with
+// sub-block k and returns the digit it holds by the weak checks, or -1.
+// judge must have run for this sub-block.
+func (d *Detector) judgeLong(k int) int {
+	if d.nsub < 6 {
+		return -1
+	}
+	old, cur := (d.nsub+1)%4, d.nsub%4 // judge's windows ending 3 hops ago and now (nsub counts the block already)
+	var pw [8]float64
+	var lre, lim [8]float64
+	for i := 0; i < 8; i++ {
+		// W6 = W3(old half) + e^{-j3wB} W3(new half), both referenced to their starts.
+		nr, ni := d.w3re[cur][i], d.w3im[cur][i]
+		re := d.w3re[old][i] + d.c3re[i]*nr - d.c3im[i]*ni
+		im := d.w3im[old][i] + d.c3re[i]*ni + d.c3im[i]*nr
+		lre[i], lim[i] = re, im
+		pw[i] = re*re + im*im
+	}
+	prevRe, prevIm := d.lre, d.lim
+	d.lre, d.lim = lre, lim
+	if d.nsub < 7 {
+		return -1
+	}
+	n := 2 * d.win
+	norm := 2 / (n * n)
+	r, c := 0, 4
+	for i := 1; i < 4; i++ {
+		if pw[i] > pw[r] {
+			r = i
+		}
+		if pw[4+i] > pw[c] {
+			c = 4 + i
+		}
+	}
+	pr, pc := pw[r]*norm, pw[c]*norm
+	if pr < d.minPow || pc < d.minPow {
+		return -1
+	}
+	if pc > pr*d.normTwist*2 || pr > pc*d.revTwist*2 {
+		return -1
+	}
+	for i := 0; i < 4; i++ {
+		if (i != r && pw[i]*d.weakRel > pw[r]) || (4+i != c && pw[4+i]*d.weakRel > pw[c]) {
+			return -1
+		}
+	}
+	fr, okr := d.offset(r, lre[r], lim[r], prevRe[r], prevIm[r])
+	fc, okc := d.offset(c, lre[c], lim[c], prevRe[c], prevIm[c])
+	if !okr || !okc {
+		return -1
+	}
+	pr /= d.responseN(fr, n)
+	pc /= d.responseN(fc, n)
+	if pc > pr*d.normTwist || pr > pc*d.revTwist {
+		return -1
+	}
+	var total float64
+	for _, e := range d.aen {
+		total += e
+	}
+	if pr+pc < d.p.WeakShare*total/n {
+		return -1
+	}
+	d.hitOff = [2]float64{fr, fc}
+	return r*4 + (c - 4)
+}
+
+// weakRun follows the runs of weak hits.
+func (d *Detector) weakRun(hit int) {
+	switch {
+	case hit < 0:
+		d.wcand, d.wrun = -1, 0
+		return
+	case hit == d.wcand:
+		d.wrun++
+	default:
+		d.wcand, d.wrun, d.confirms = hit, 1, 0
+		d.wrunStart = d.samples - int64(2*d.win)
+	}
+
+}
+
+// maxConfirms bounds the confirmations tried for one run, so a long run
+// (a held note) costs a few analyses, not one per window.
+const maxConfirms = 4
+
+// dft returns |X(f)|^2 of x at f Hz.
+func (d *Detector) dft(x []float64, f float64) float64 {
+	w := 2 * math.Pi * f / float64(d.rate)
+	k := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = k*s1-s2+v, s1
+	}
+	return s1*s1 + s2*s2 - k*s1*s2
+}
+
+// floor is the mean power of x at 3 to 8 bins either side of f, skipping
+// points near the other tone.
+func (d *Detector) floor(x []float64, f, other, step float64) float64 {
+	var sum float64
+	var cnt int
+	for k := 3; k <= 8; k++ {
+		for _, s := range [2]float64{-1, 1} {
+			fr := f + s*float64(k)*step
+			if math.Abs(fr-other) < 3*step || fr < 100 || fr > float64(d.rate)/2-100 {
+				continue
+			}
+			sum += d.dft(x, fr)
+			cnt++
+		}
+	}
+	return sum / float64(max(cnt, 1))
+}
+
+// confirm analyses the last ~32 ms for the weak candidate and reports
+// whether they hold its two tones clearly enough to declare it.
+func (d *Detector) confirm() bool {
+	n := len(d.xbuf)
+	if d.confirms >= maxConfirms || d.samples-d.wrunStart < int64(n) {
+		return false
+	}
+	d.confirms++
+	mask := len(d.hist) - 1
+	p := int(d.samples-int64(n)) & mask
+	r, c := d.wcand/4, 4+d.wcand%4
+	// Each quarter of the window (8 ms, rectangular), for steadiness: a
+	// tone shorter than the window leaves one quarter nearly empty.
+	var lo, hi [2]float64
+	lo = [2]float64{math.Inf(1), math.Inf(1)}
+	q := n / 4
+	for j := 0; j < 4; j++ {
+		for i := range q {
+			d.xbuf[i] = float64(d.hist[(p+j*q+i)&mask])
+		}
+		for t, i := range [2]int{r, c} {
+			v := d.dft(d.xbuf[:q], d.nominal[i]+d.hitOff[t])
+			lo[t], hi[t] = math.Min(lo[t], v), math.Max(hi[t], v)
+		}
+	}
+	for i := range n {
+		d.xbuf[i] = float64(d.hist[(p+i)&mask]) * d.hann[i]
+	}
+	x := d.xbuf
+	ft := [2]float64{d.nominal[r] + d.hitOff[0], d.nominal[c] + d.hitOff[1]}
+	step := float64(d.rate) / float64(n)
+	nyq := float64(d.rate) / 2
+	var f confirmFeatures
+	// A tone's energy is the sum over five points a bin apart around it
+	// (the Hann main lobe); the band's is the sum over a grid a bin apart
+	// (Parseval holds for a grid at any offset).
+	var tone [2]float64
+	for t := 0; t < 2; t++ {
+		for k := -2; k <= 2; k++ {
+			tone[t] += d.dft(x, ft[t]+float64(k)*step)
+		}
+	}
+	band := 0.0
+	for fr := 500.0; fr < 2000; fr += step {
+		band += d.dft(x, fr)
+	}
+	f.share = (tone[0] + tone[1]) / (band + 1e-9)
+	var e float64
+	for _, v := range x {
+		e += v * v
+	}
+	f.full = (tone[0] + tone[1]) / (float64(n)*e + 1e-9)
+	f.off = [2]float64{d.hitOff[0] / d.nominal[r], d.hitOff[1] / d.nominal[c]}
+	ok := f.share >= d.p.ConfirmBandShare && f.full >= d.p.ConfirmShare &&
+		math.Abs(f.off[0]) <= d.p.WeakFreqTolerance && math.Abs(f.off[1]) <= d.p.WeakFreqTolerance
+	for t := 0; t < 2; t++ {
+		other := ft[1-t]
+		// The five-point tone energy is 1.5 times a centred bin's power;
+		// the floor is per point.
+		f.snr[t] = tone[t] / (1.5*d.floor(x, ft[t], other, step) + 1e-9)
+		h2 := 0.0
+		if 2*ft[t] < nyq-2*step && math.Abs(2*ft[t]-other) > 3*step {
+			for k := -2; k <= 2; k++ {
+				h2 += d.dft(x, 2*ft[t]+float64(k)*step)
+			}
+		}
+		f.h2[t] = h2 / (tone[t] + 1e-9)
+		f.steady[t] = hi[t] / (lo[t] + 1e-9)
+		ok = ok && f.snr[t] >= d.confSNR && f.h2[t] <= d.confHarm && f.steady[t] <= d.confSteady
+	}
+	if confirmTrace != nil {
+		confirmTrace(d, d.wcand, &f, ok)
+	}
+	return ok
+}
