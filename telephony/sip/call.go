@@ -298,7 +298,7 @@ func (c *Call) Answer(ctx context.Context) error {
 	c.mu.Unlock()
 	err = c.dtx.WriteResponse(res)
 	c.settle()
-	if err != nil && c.acked.Load() {
+	if err != nil && (c.acked.Load() || c.Cause() == EndRemoteBye) {
 		// The ACK came and then (fast) a BYE: sipgo saw the dialog end
 		// before it saw it confirmed. The call was answered.
 		err = nil
@@ -489,10 +489,12 @@ func (c *Call) cleanup() {
 }
 
 func (c *Call) readAck(req *gosip.Request, tx gosip.ServerTransaction) {
+	// Mark the ACK before the dialog sees it: a BYE right behind it may
+	// end the dialog before Answer wakes (see Answer).
+	c.acked.Store(true)
 	if err := c.dtx.ReadAck(req, tx); err != nil {
 		c.log.Debug("ack", "err", err)
 	}
-	c.acked.Store(true)
 	c.mu.Lock()
 	if c.lastAcked != nil {
 		close(c.lastAcked)
