@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/openivr/ivr/internal/benchcpu"
 )
 
 func readS16(t testing.TB, path string) []int16 {
@@ -214,7 +216,7 @@ func BenchmarkG722Encode(b *testing.B) {
 	dst := make([]byte, 0, 160)
 	frames := len(pcm) / 320
 	b.ReportAllocs()
-	stop := reportCPU(b)
+	stop := benchcpu.Report(b)
 	for i := 0; i < b.N; i++ {
 		k := i % frames
 		dst = g.Encode(dst[:0], pcm[k*320:(k+1)*320])
@@ -228,7 +230,7 @@ func BenchmarkG722Decode(b *testing.B) {
 	dst := make([]int16, 0, 320)
 	frames := len(code) / 160
 	b.ReportAllocs()
-	stop := reportCPU(b)
+	stop := benchcpu.Report(b)
 	for i := 0; i < b.N; i++ {
 		k := i % frames
 		dst = g.Decode(dst[:0], code[k*160:(k+1)*160])

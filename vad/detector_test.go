@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/openivr/ivr/audio"
+
+	"github.com/openivr/ivr/internal/benchcpu"
 )
 
 const soundsDir = "/usr/share/asterisk/sounds/en"
@@ -167,7 +169,7 @@ func BenchmarkProcess(b *testing.B) {
 			frames := len(s) / n
 			b.ReportAllocs()
 			b.ResetTimer()
-			stop := reportCPU(b)
+			stop := benchcpu.Report(b)
 			for i := 0; i < b.N; i++ {
 				k := i % frames
 				d.Process(s[k*n : (k+1)*n])

@@ -1,0 +1,3 @@
+package benchcpu
+
+const rusageThread = 1 // RUSAGE_THREAD: this thread only
