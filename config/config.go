@@ -71,6 +71,13 @@ type Config struct {
 	Announcements map[string]Announcement `yaml:"announcements"`
 	// Admin configures the authenticated admin HTTP API.
 	Admin Admin `yaml:"admin"`
+	// Trunks are SIP providers the IVR registers to as a client and
+	// places outbound calls (callbacks) through, by name.
+	Trunks map[string]*Trunk `yaml:"trunks"`
+	// Agents are the people queues ring, by name.
+	Agents map[string]*Agent `yaml:"agents"`
+	// Queues hold callers waiting for agents, by name.
+	Queues map[string]*Queue `yaml:"queues"`
 
 	// Path is the file the config came from ("" for the embedded demo).
 	Path string `yaml:"-"`
@@ -266,7 +273,7 @@ const (
 )
 
 // Kinds lists the node types, for messages.
-const Kinds = "menu, say, collect, lookup, branch, goto, transfer, voicemail, callback, survey, hangup"
+const Kinds = "menu, say, collect, lookup, branch, goto, transfer, queue, voicemail, callback, survey, hangup"
 
 // Node is one step of the flow. Type selects which fields apply.
 type Node struct {
@@ -576,6 +583,8 @@ func (c *Config) applyDefaults() {
 		c.nodeDefaults(name, n)
 	}
 	c.extDefaults()
+	c.trunkDefaults()
+	c.queueDefaults()
 }
 
 // Resolve makes a config-relative path absolute.

@@ -68,6 +68,16 @@ type NodeExt struct {
 	// Notify is told (JSON POST) about a voicemail or callback request.
 	Notify *Webhook `yaml:"notify"`
 
+	// Queue names the queue (queues.<name>) a queue node puts the caller
+	// in. After the agent hangs up first, the call goes on to Next (a
+	// survey) if set; when the caller gives up waiting it ends.
+	Queue string `yaml:"queue"`
+	// OnTimeout is where a queue node goes after the queue's max_wait
+	// (or at once when no agent is signed in and the queue says
+	// leave_when_empty): voicemail, a callback request. Default: hang up
+	// after an apology.
+	OnTimeout string `yaml:"on_timeout"`
+
 	pattern *regexp.Regexp
 	pathT   *tmpl.Template
 	bodyT   *tmpl.Template

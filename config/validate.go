@@ -219,7 +219,7 @@ func (c *Config) Validate() error {
 				add(path+".on_failure", "transfer node %q: on_failure node %q does not exist", name, n.OnFailure)
 			}
 		case KindHangup:
-		case KindCollect, KindLookup, KindBranch, KindVoicemail, KindCallback, KindSurvey, KindGoto:
+		case KindCollect, KindLookup, KindBranch, KindVoicemail, KindCallback, KindSurvey, KindGoto, KindQueue:
 			c.validateNode(path, name, n, add)
 		case "":
 			add(path, "node %q has no type (%s)", name, Kinds)
@@ -249,6 +249,8 @@ func (c *Config) Validate() error {
 	default:
 		add("tts.engine", "tts engine %q: want embedded or openai", c.TTS.Engine)
 	}
+	c.validateTrunks(add)
+	c.validateQueues(add)
 	if len(es) == 0 {
 		return nil
 	}
@@ -351,7 +353,7 @@ func (c *Config) edges(n *Node) []string {
 	for _, cs := range n.Cases {
 		out = append(out, cs.Goto)
 	}
-	return append(out, n.Next, n.OnFailure, n.OnNotFound, n.Default)
+	return append(out, n.Next, n.OnFailure, n.OnNotFound, n.Default, n.OnTimeout)
 }
 
 // liveNodes are the nodes from which some path ends the call on purpose:
@@ -364,7 +366,7 @@ func (c *Config) liveNodes(hatch bool) map[string]bool {
 			continue
 		}
 		switch n.Type {
-		case KindHangup, KindTransfer, KindVoicemail:
+		case KindHangup, KindTransfer, KindVoicemail, KindQueue:
 			live[name] = true
 		}
 		if n.Type == KindVoicemail && n.Next == "" {

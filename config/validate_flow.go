@@ -249,6 +249,12 @@ func (c *Config) validateNode(path, name string, n *Node, add addFunc) {
 	case KindCallback:
 		next("next", n.Next, true)
 		next("on_failure", n.OnFailure, false)
+	case KindQueue:
+		if _, ok := c.Queues[n.Queue]; !ok {
+			add(path+".queue", "queue node %q: queue %q is not defined in queues", name, n.Queue)
+		}
+		next("next", n.Next, false)
+		next("on_timeout", n.OnTimeout, false)
 	case KindSurvey:
 		next("next", n.Next, true)
 		next("on_failure", n.OnFailure, false)
