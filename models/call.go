@@ -52,6 +52,8 @@ type CallRecord struct {
 	Voicemail *Voicemail `json:"voicemail,omitempty"`
 	// Callback is the callback the caller asked for, if any.
 	Callback *Callback `json:"callback,omitempty"`
+	// Queue is the call's time in a queue for an agent, if it queued.
+	Queue *QueueStats `json:"queue,omitempty"`
 	// Media summarises the audio of the call (nil when there was none).
 	Media  *MediaStats `json:"media,omitempty"`
 	Events []Event     `json:"events,omitempty"` // what happened, in order

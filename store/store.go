@@ -51,7 +51,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // SQLite has one writer; serialise in the pool
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + queueSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: init %s: %w", path, err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 
-	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/bridge"
 	"github.com/openivr/ivr/dtmf"
 	"github.com/openivr/ivr/telephony/sdp"
 )
@@ -297,39 +297,14 @@ func (c *Call) Close() {
 
 // Bridge relays audio both ways between two answered calls until either
 // ends or ctx is done, and returns which one ended first (nil when ctx
-// ended it). Media passes through each leg's own outbound clock.
+// ended it). Media passes through each leg's own outbound clock; keys go
+// across as RFC 4733 events.
 func Bridge(ctx context.Context, a, b *Call) *Call {
-	pa := audio.NewPipe(b.SampleRate(), b.SampleRate()/5) // 200 ms of slack each way
-	pb := audio.NewPipe(a.SampleRate(), a.SampleRate()/5)
-	a.SetSink(func(f audio.Frame) { writeConverted(pa, f) })
-	b.SetSink(func(f audio.Frame) { writeConverted(pb, f) })
-	a.Play(pb)
-	b.Play(pa)
-	defer func() {
-		a.SetSink(nil)
-		b.SetSink(nil)
-		pa.Close()
-		pb.Close()
-	}()
-	// Keys the caller presses go to the agent as RFC 4733 events.
-	for {
-		select {
-		case <-a.Done():
-			return a
-		case <-b.Done():
-			return b
-		case <-ctx.Done():
-			return nil
-		case d := <-a.Digits():
-			b.SendDTMF(d.Key)
-		}
+	switch bridge.Connect(ctx, a, b) {
+	case a:
+		return a
+	case b:
+		return b
 	}
-}
-
-func writeConverted(p *audio.Pipe, f audio.Frame) {
-	if f.Rate == p.Rate() {
-		p.Write(f.Samples)
-		return
-	}
-	p.Write(audio.Resample(f.Samples, f.Rate, p.Rate()))
+	return nil
 }
