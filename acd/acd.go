@@ -93,6 +93,10 @@ type Options struct {
 	// Tick is how often the center looks again without a reason (agents
 	// registering, timers). Default 250 ms.
 	Tick time.Duration
+	// CallbackGrace is how long a new callback waits before its first
+	// attempt, so the caller has hung up before the phone rings again.
+	// Default 5s.
+	CallbackGrace time.Duration
 }
 
 // Errors.
@@ -112,6 +116,7 @@ type Center struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tick     time.Duration
+	grace    time.Duration
 
 	mu       sync.Mutex
 	cfg      *config.Config
@@ -164,7 +169,10 @@ func New(o Options) (*Center, error) {
 	if o.Tick <= 0 {
 		o.Tick = 250 * time.Millisecond
 	}
-	c := &Center{ringer: o.Ringer, store: o.Store, callback: o.Callback, log: o.Logger, now: o.Now, tick: o.Tick,
+	if o.CallbackGrace <= 0 {
+		o.CallbackGrace = 5 * time.Second
+	}
+	c := &Center{ringer: o.Ringer, store: o.Store, callback: o.Callback, log: o.Logger, now: o.Now, tick: o.Tick, grace: o.CallbackGrace,
 		agents: map[string]*agent{}, queues: map[string]*queue{}, tickets: map[string]*Ticket{},
 		watchers: map[string]map[*watcher]bool{}, kick: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())

@@ -17,10 +17,6 @@ const (
 	statusDone                          // finished or left
 )
 
-// callbackGrace is how long a new callback waits before its first
-// attempt, so the caller has hung up before the phone rings again.
-const callbackGrace = 5 * time.Second
-
 // Ticket is a caller's place in a queue (or a callback's).
 type Ticket struct {
 	c        *Center
@@ -244,7 +240,7 @@ func (t *Ticket) Callback(number string) (*models.QueueCallback, error) {
 	pop.Queue = t.queue
 	t.cb = &models.QueueCallback{ID: t.id, Queue: t.queue, Number: number, CallID: pop.CallID, JoinedAt: t.joined,
 		RequestedAt: now.UTC(), Priority: t.priority, Status: models.CallbackPending, UpdatedAt: now.UTC(), Pop: &pop}
-	t.status, t.nextTry = statusWaiting, now.Add(callbackGrace)
+	t.status, t.nextTry = statusWaiting, now.Add(c.grace)
 	t.tried = map[string]bool{}
 	cb := *t.cb
 	c.saveCallback(&cb)
