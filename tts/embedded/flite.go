@@ -13,15 +13,61 @@ var fliteVoices = map[string]int{
 	"kal": 8000, "kal16": 16000, "awb": 16000, "rms": 16000, "slt": 16000, "awb_time": 16000,
 }
 
-// Flite runs the flite program (Debian package flite). Flite writes its
-// audio only when a whole text is done, so Synthesize runs it once per
-// sentence: the first sentence plays while the next is made.
+// Flite speaks with flite (Debian packages flite, flite1-dev). In a cgo
+// build the library is linked into the process and streams: the first
+// audio of a clause comes as soon as flite's waveform synthesis makes it,
+// with no program to start and no voice to load per request. Without cgo,
+// or with Program or Subprocess set, it runs the flite program, which
+// writes its audio only when a whole text is done, so Synthesize runs it
+// once per clause: the first plays while the next is made.
 type Flite struct {
-	// Program is the flite executable; "" finds flite on PATH.
+	// Program is the flite executable; "" finds flite on PATH. Setting it
+	// selects the program over the linked library.
 	Program string
 	// Voice is used when a request names none: kal, kal16, awb, rms or
 	// slt; "" is kal16, the embedded engine's default.
 	Voice string
+	// Subprocess runs the flite program even when the library is linked
+	// in (for comparison, or to keep synthesis out of the server process).
+	Subprocess bool
+
+	lib *fliteLib // nil: the process's shared library handle
+}
+
+// InProcess reports whether f synthesizes voice (a flite voice name, ""
+// for the default) with the library linked into the process rather than
+// the flite program.
+func (f *Flite) InProcess(voice string) bool {
+	if voice == "" {
+		voice = f.defaultVoice()
+	}
+	return fliteLibBuilt && !f.Subprocess && f.Program == "" && f.library().hasVoice(voice)
+}
+
+func (f *Flite) library() *fliteLib {
+	if f.lib != nil {
+		return f.lib
+	}
+	return defaultLib()
+}
+
+func (f *Flite) defaultVoice() string {
+	if f.Voice != "" {
+		return f.Voice
+	}
+	return "kal16"
+}
+
+// Warm loads voice ("" for the default) ahead of the first request when
+// it is synthesized in-process; it does nothing for the program.
+func (f *Flite) Warm(voice string) error {
+	if voice == "" {
+		voice = f.defaultVoice()
+	}
+	if !f.InProcess(voice) {
+		return nil
+	}
+	return f.library().warm(voice)
 }
 
 // Name identifies the engine.
@@ -34,15 +80,25 @@ func (f *Flite) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, er
 	}
 	voice := req.Voice
 	if voice == "" {
-		voice = f.Voice
-	}
-	if voice == "" {
-		voice = "kal16"
+		voice = f.defaultVoice()
 	}
 	native, ok := fliteVoices[voice]
 	if !ok {
 		// flite quietly uses its default voice for a name it lacks.
 		return nil, &VoiceError{Engine: "flite", Voice: voice}
+	}
+	rate := req.Rate
+	if rate <= 0 {
+		rate = native
+	}
+	if f.InProcess(voice) {
+		ctx, cancel := context.WithCancel(ctx)
+		pipe := tts.NewPipe(rate, cancel)
+		go func() {
+			defer cancel()
+			f.library().speak(ctx, voice, sentences(cleanText(req.Text)), pipe)
+		}()
+		return pipe, nil
 	}
 	prog := f.Program
 	if prog == "" {
@@ -51,10 +107,6 @@ func (f *Flite) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, er
 			return nil, err
 		}
 		prog = p
-	}
-	rate := req.Rate
-	if rate <= 0 {
-		rate = native
 	}
 	j := newJob(ctx, rate)
 	argv := func(chunk string) []string {
