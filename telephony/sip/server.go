@@ -86,9 +86,10 @@ type Server struct {
 	// closing refuses new calls once shutdown began, so wg.Add never
 	// races wg.Wait. Guarded by mu.
 	closing bool
-	wg      sync.WaitGroup  // running handlers
-	ready   chan struct{}   // closed when every listener is bound
-	base    context.Context // parent of call contexts
+	wg      sync.WaitGroup      // running handlers
+	trunks  map[*Trunk]struct{} // started trunks, guarded by mu; unregistered on shutdown
+	ready   chan struct{}       // closed when every listener is bound
+	base    context.Context     // parent of call contexts
 	stop    context.CancelFunc
 }
 
@@ -300,6 +301,7 @@ func (s *Server) shutdown() {
 		c.end(endShutdown)
 	}
 	s.wg.Wait()
+	s.closeTrunks() // unregister while the listeners are still open
 	s.closeAll()
 }
 

@@ -156,6 +156,15 @@ type DialOptions struct {
 	Headers map[string]string
 	// RingTimeout cancels the call if unanswered; default 30 s.
 	RingTimeout time.Duration
+	// Username and Password answer a 401 or 407 challenge to the INVITE
+	// (digest authentication, as a provider's trunk asks).
+	Username, Password string
+	// Proxy, when set, is a SIP URI the INVITE is sent through (a loose
+	// Route, RFC 3261 section 8.1.2), such as a trunk's outbound proxy.
+	Proxy string
+	// fromListener sends a UDP INVITE from our listening socket (a
+	// trunk's calls leave from where it registered).
+	fromListener bool
 }
 
 // Dial places an outbound call to uri and returns it answered, with media
@@ -207,6 +216,19 @@ func (s *Server) Dial(ctx context.Context, uri string, opts DialOptions) (*Call,
 	for k, v := range opts.Headers {
 		req.AppendHeader(gosip.NewHeader(k, v))
 	}
+	if opts.Proxy != "" {
+		var route gosip.Uri
+		if err := gosip.ParseUri(opts.Proxy, &route); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sip: dial proxy %q: %w", opts.Proxy, err)
+		}
+		req.AppendHeader(&gosip.RouteHeader{Address: route})
+	}
+	if opts.fromListener {
+		if la, ok := s.listenerAddr(transport); ok {
+			req.Laddr = la
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, opts.RingTimeout)
 	defer cancel()
 	dcs, err := dua.WriteInvite(rctx, req)
@@ -230,7 +252,7 @@ func (s *Server) Dial(ctx context.Context, uri string, opts DialOptions) (*Call,
 			stopWait(sipgo.WaitAnswerForceCancelErr)
 		}
 	}()
-	err = dcs.WaitAnswer(wctx, sipgo.AnswerOptions{OnResponse: func(*gosip.Response) error {
+	err = dcs.WaitAnswer(wctx, sipgo.AnswerOptions{Username: opts.Username, Password: opts.Password, OnResponse: func(*gosip.Response) error {
 		heardOnce.Do(func() { close(heard) })
 		return nil
 	}})
