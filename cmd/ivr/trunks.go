@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/config"
+	"github.com/openivr/ivr/models"
+	"github.com/openivr/ivr/telephony/sip"
+)
+
+// trunkSet is the running SIP trunks of a line (config trunks:), by name.
+type trunkSet struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	trunks map[string]*sip.Trunk
+	names  []string
+
+	voiceOnce sync.Once
+	voice     *voice
+	voiceErr  error
+}
+
+// errNoTrunk is returned for a trunk name the config does not have.
+var errNoTrunk = errors.New("no such trunk")
+
+// startTrunks starts every configured trunk on srv: those with a
+// registrar register (once srv listens) and stay registered until ctx
+// ends, Close, or srv shuts down. Trunk changes need a restart.
+func startTrunks(ctx context.Context, cfg *config.Config, srv *sip.Server, log *slog.Logger) (*trunkSet, error) {
+	ts := &trunkSet{cfg: cfg, log: log, trunks: map[string]*sip.Trunk{}}
+	for name := range cfg.Trunks {
+		ts.names = append(ts.names, name)
+	}
+	sort.Strings(ts.names)
+	for _, name := range ts.names {
+		t := cfg.Trunks[name]
+		tc := sip.TrunkConfig{
+			Name: name, Domain: t.Domain, Username: t.Username, AuthUsername: t.AuthUsername, Password: t.Password,
+			FromUser: t.FromUser, FromName: t.FromName, Transport: t.Transport, OutboundProxy: t.OutboundProxy, Expires: t.Expires,
+		}
+		if t.Registers() {
+			tc.Registrar = t.Registrar
+		} else if tc.Domain == "" {
+			tc.Domain = t.Registrar // register: false still calls there
+		}
+		tr, err := srv.StartTrunk(ctx, tc)
+		if err != nil {
+			ts.Close()
+			return nil, fmt.Errorf("trunks.%s: %w", name, err)
+		}
+		ts.trunks[name] = tr
+		log.Info("trunk started", "trunk", name, "registers", tc.Registrar != "", "registrar", tc.Registrar, "domain", t.Domain)
+	}
+	return ts, nil
+}
+
+// Dial calls number through the named trunk and returns the call
+// answered; the caller must Hangup and Close it.
+func (ts *trunkSet) Dial(ctx context.Context, trunk, number string, opts sip.DialOptions) (*sip.Call, error) {
+	t, ok := ts.trunks[trunk]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", errNoTrunk, trunk)
+	}
+	return t.Dial(ctx, number, opts)
+}
+
+// Status reports every trunk's registration, by name.
+func (ts *trunkSet) Status() []sip.TrunkStatus {
+	out := make([]sip.TrunkStatus, 0, len(ts.names))
+	for _, name := range ts.names {
+		if t, ok := ts.trunks[name]; ok {
+			out = append(out, t.Status())
+		}
+	}
+	return out
+}
+
+// Close unregisters every trunk.
+func (ts *trunkSet) Close() {
+	var wg sync.WaitGroup
+	for _, t := range ts.trunks {
+		wg.Go(t.Close)
+	}
+	wg.Wait()
+}
+
+// outboundRequest is the body of POST /api/calls/outbound.
+type outboundRequest struct {
+	Trunk  string `json:"trunk"`
+	Number string `json:"number"`
+	// Text is what the call says (default: a test-call sentence).
+	Text string `json:"text"`
+	// RingTimeout in seconds; default 30.
+	RingTimeout float64 `json:"ring_timeout"`
+}
+
+// outboundResult is what POST /api/calls/outbound answers once the call
+// is over.
+type outboundResult struct {
+	Trunk      string             `json:"trunk"`
+	Number     string             `json:"number"`
+	CallID     string             `json:"call_id,omitempty"`
+	Answered   bool               `json:"answered"`
+	AnsweredAt time.Time          `json:"answered_at,omitzero"`
+	DurationMS int64              `json:"duration_ms,omitempty"`
+	EndedBy    string             `json:"ended_by,omitempty"` // "ivr" or "remote"
+	SIPStatus  int                `json:"sip_status,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	Media      *models.MediaStats `json:"media,omitempty"`
+}
+
+// Mount adds the trunk API to mux, behind the admin bearer token (token
+// returns the one in force; "" turns the API off):
+//
+//	GET  /api/trunks           every trunk's registration status
+//	POST /api/calls/outbound   {"trunk","number"[,"text"]}: call the number
+//	                           through the trunk, say a short test sentence,
+//	                           hang up, and answer how it went
+func (ts *trunkSet) Mount(mux *http.ServeMux, token func() string) {
+	mux.Handle("GET /api/trunks", bearer(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trunkJSON(w, http.StatusOK, ts.Status())
+	})))
+	mux.Handle("POST /api/calls/outbound", bearer(token, http.HandlerFunc(ts.serveOutbound)))
+}
+
+func (ts *trunkSet) serveOutbound(w http.ResponseWriter, r *http.Request) {
+	var req outboundRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		trunkJSON(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
+		return
+	}
+	if req.Trunk == "" && len(ts.names) == 1 {
+		req.Trunk = ts.names[0]
+	}
+	res := outboundResult{Trunk: req.Trunk, Number: req.Number}
+	if _, ok := ts.trunks[req.Trunk]; !ok {
+		res.Error = fmt.Sprintf("no trunk %q (trunks: %s)", req.Trunk, strings.Join(ts.names, ", "))
+		trunkJSON(w, http.StatusNotFound, res)
+		return
+	}
+	if req.Number == "" {
+		res.Error = "number is required"
+		trunkJSON(w, http.StatusBadRequest, res)
+		return
+	}
+	ring := 30 * time.Second
+	if req.RingTimeout > 0 && req.RingTimeout <= 300 {
+		ring = time.Duration(req.RingTimeout * float64(time.Second))
+	}
+	text := req.Text
+	if text == "" {
+		text = "This is a test call from " + lineName(ts.cfg) + " through the " + req.Trunk + " trunk. Goodbye."
+	}
+	ctx := r.Context()
+	c, err := ts.Dial(ctx, req.Trunk, req.Number, sip.DialOptions{RingTimeout: ring})
+	if err != nil {
+		res.Error = err.Error()
+		status := http.StatusBadGateway
+		var se *sip.StatusError
+		switch {
+		case errors.As(err, &se):
+			res.SIPStatus = se.Code
+		case errors.Is(err, sip.ErrNoAnswer):
+			status = http.StatusGatewayTimeout
+		case strings.Contains(err.Error(), "number"):
+			status = http.StatusBadRequest
+		}
+		ts.log.Info("outbound test call failed", "trunk", req.Trunk, "number", req.Number, "err", err)
+		trunkJSON(w, status, res)
+		return
+	}
+	defer c.Close()
+	res.Answered, res.CallID, res.AnsweredAt = true, c.ID(), c.AnsweredAt()
+	ts.log.Info("outbound test call answered", "trunk", req.Trunk, "number", req.Number, "call_id", c.ID(), "codec", c.Codec())
+	clip := ts.render(ctx, text, c.SampleRate())
+	played := c.Play(audio.NewClipSource(clip))
+	res.EndedBy = "ivr"
+	select {
+	case <-played:
+		// A moment for the last packets to leave before the BYE.
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-c.Done():
+			res.EndedBy = "remote"
+		}
+	case <-c.Done():
+		res.EndedBy = "remote"
+	case <-ctx.Done():
+	}
+	c.Hangup(context.Background())
+	res.DurationMS = time.Since(res.AnsweredAt).Milliseconds()
+	m := c.MediaStats()
+	res.Media = &m
+	trunkJSON(w, http.StatusOK, res)
+}
+
+// render says text at rate with the line's voice, or falls back to two
+// short beeps when synthesis is not available.
+func (ts *trunkSet) render(ctx context.Context, text string, rate int) audio.Clip {
+	ts.voiceOnce.Do(func() { ts.voice, ts.voiceErr = newVoice(ts.cfg, ts.log) })
+	if ts.voiceErr == nil {
+		clip, err := ts.voice.Render(ctx, text, rate)
+		if err == nil && len(clip.Samples) > 0 {
+			return clip
+		}
+		ts.log.Warn("test call: synthesis failed; beeping instead", "err", err)
+	} else {
+		ts.log.Warn("test call: no voice; beeping instead", "err", ts.voiceErr)
+	}
+	return beeps(rate)
+}
+
+// beeps is two 400 ms 440 Hz tones at -12 dBFS with a pause between.
+func beeps(rate int) audio.Clip {
+	on, off := rate*2/5, rate/5
+	s := make([]int16, 2*on+off)
+	for i := range on {
+		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/float64(rate)))
+		s[i], s[on+off+i] = v, v
+	}
+	return audio.Clip{Rate: rate, Samples: s}
+}
+
+func lineName(cfg *config.Config) string {
+	if cfg.Line.Name != "" {
+		return cfg.Line.Name
+	}
+	return "the IVR"
+}
+
+// bearer lets a request through with "Authorization: Bearer <token>", the
+// admin API's rule: without a configured token the API is off.
+func bearer(token func() string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := token()
+		if want == "" {
+			trunkJSON(w, http.StatusForbidden, map[string]string{"error": "the admin API is off: set admin.token (e.g. ${IVR_ADMIN_TOKEN})"})
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ivr admin"`)
+			trunkJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid bearer token is required"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func trunkJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
