@@ -172,6 +172,11 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		return err
 	}
 	transfers.srv = srv
+	trunks, err := startTrunks(ctx, cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	defer trunks.Close()
 
 	// SIGHUP reloads the config; a bad file is refused and the old flow
 	// keeps serving. Listener and port changes need a restart.
@@ -209,7 +214,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	}
 
 	adminAPI := admin.Handler(announcements, func() string { return engine.Load().Config().Admin.Token })
-	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc, adminAPI), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc, adminAPI, trunks, func() string { return engine.Load().Config().Admin.Token }), ReadHeaderTimeout: 10 * time.Second}
 	hl, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -226,8 +231,9 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	return err
 }
 
-func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService, adminAPI http.Handler) http.Handler {
+func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService, adminAPI http.Handler, trunks *trunkSet, token func() string) http.Handler {
 	mux := http.NewServeMux()
+	trunks.Mount(mux, token)
 	wrtc.Mount(mux)
 	mux.Handle("/api/admin/", adminAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
