@@ -33,6 +33,15 @@ type voice struct {
 func newVoice(cfg *config.Config, log *slog.Logger) (*voice, error) {
 	emb := embedded.New()
 	emb.Voice = cfg.TTS.Voice
+	// Register the voice now (flite linked in), not on the first call's
+	// first prompt; with a remote engine, the fallback voice.
+	warm := cfg.TTS.Voice
+	if cfg.TTS.Engine == "openai" {
+		warm = embedded.DefaultVoice
+	}
+	if err := emb.Warm(warm); err != nil {
+		log.Warn("speech synthesis: voice not loaded ahead of use", "voice", warm, "err", err)
+	}
 	var synth tts.Synthesizer = emb
 	if cfg.TTS.Engine == "openai" {
 		remote, err := ttsopenai.New(ttsopenai.Config{BaseURL: cfg.TTS.BaseURL, APIKey: cfg.TTS.APIKey, Model: cfg.TTS.Model, Voice: cfg.TTS.Voice, Timeout: cfg.TTS.Timeout})

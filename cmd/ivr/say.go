@@ -43,6 +43,7 @@ flags:`)
 	timeout := fs.Duration("timeout", ttsopenai.DefaultTimeout, "openai: wait for the first audio before falling back")
 	raw := fs.Bool("raw", false, "do not expand say-as markup")
 	list := fs.Bool("list-voices", false, "list the embedded voices and exit")
+	subprocess := fs.Bool("subprocess", false, "embedded: run flite as a program even when it is linked in (to compare)")
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -78,7 +79,9 @@ flags:`)
 		text = expanded
 	}
 
-	var s tts.Synthesizer = embedded.New()
+	emb := embedded.New()
+	emb.Flite.Subprocess = *subprocess
+	var s tts.Synthesizer = emb
 	switch *engine {
 	case "embedded":
 	case "openai":

@@ -1,7 +1,8 @@
-// Package embedded is the offline text-to-speech engine: the espeak-ng and
-// flite programs that Debian ships, run as subprocesses (no cgo), behind
-// one tts.Synthesizer whose voices name their program: "flite/slt",
-// "espeak-ng/en-gb+f3".
+// Package embedded is the offline text-to-speech engine: espeak-ng and
+// flite from Debian behind one tts.Synthesizer whose voices name their
+// program: "flite/slt", "espeak-ng/en-gb+f3". In a cgo build flite is
+// linked into the process (flite1-dev) and streams each clause as it is
+// made; espeak-ng, and flite in a pure-Go build, run as subprocesses.
 package embedded
 
 import (
@@ -15,8 +16,8 @@ import (
 // DefaultVoice is the voice used when neither the request nor the engine
 // names one. It was chosen by measurement (BENCHMARKS.md, "Text-to-speech"):
 // within four points of the best word accuracy after a G.711 round trip
-// (flite's rms and awb), at a third of their CPU time, which keeps a
-// 12-word dynamic sentence under 100 ms to first audio as a subprocess.
+// (flite's rms and awb), at a third of their CPU time; linked in, a 12-word
+// dynamic sentence starts playing within a few milliseconds.
 const DefaultVoice = "flite/kal16"
 
 // Engine speaks with espeak-ng or flite according to the voice.
@@ -48,6 +49,27 @@ func (e *Engine) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, e
 		return e.Flite.Synthesize(ctx, req)
 	}
 	return e.Espeak.Synthesize(ctx, req)
+}
+
+// Warm prepares voice ("" for the engine's default) so that the first
+// request does not pay for it: a flite voice linked into the process is
+// registered now. Voices spoken by a program need nothing; an unknown
+// flite voice is a *VoiceError.
+func (e *Engine) Warm(voice string) error {
+	if voice == "" {
+		voice = e.Voice
+	}
+	if voice == "" {
+		voice = DefaultVoice
+	}
+	prog, name := SplitVoice(voice)
+	if prog != "flite" {
+		return nil
+	}
+	if _, ok := fliteVoices[name]; !ok {
+		return &VoiceError{Engine: "flite", Voice: name}
+	}
+	return e.Flite.Warm(name)
 }
 
 // SplitVoice splits "flite/slt" into its program and voice. A bare name is
