@@ -1,0 +1,284 @@
+// Package hold plays music on hold to callers waiting in a queue, with
+// announcements (position and wait, an override message) slipped in at
+// natural breaks in the music: the end of a track, or a quiet moment the
+// music fades out into. The music never stops as if someone answered.
+//
+// A Library decodes each music file once per process and sample rate; the
+// Players of many calls share its samples read-only, so a call costs a few
+// hundred bytes of state.
+package hold
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/openivr/ivr/audio"
+)
+
+// ErrEmpty reports a music file with no samples (after its leading and
+// trailing silence is trimmed).
+var ErrEmpty = errors.New("no audio")
+
+// Track is one decoded piece of music at a player's rate. It is shared by
+// every Player that plays it and must not be modified.
+type Track struct {
+	Path    string  // the file, or "" for the generated pattern
+	Rate    int     // Hz
+	Samples []int16 // mono, leading and trailing silence trimmed to at most keepSilence
+
+	// env is the mean square level of each block of envBlock samples,
+	// for finding quiet moments without touching the samples again.
+	env      []float32
+	envBlock int // samples per env entry (10 ms)
+}
+
+// Duration is the playing time of the track.
+func (t *Track) Duration() time.Duration {
+	return time.Duration(len(t.Samples)) * time.Second / time.Duration(t.Rate)
+}
+
+// Library decodes music files and keeps them, one copy per (file, rate),
+// for the life of the process. A file that changes on disk (size or
+// modification time) is decoded again on its next use; players already
+// playing the old copy keep it. Safe for concurrent use.
+type Library struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	tracks  map[trackKey]*entry
+	pattern map[int]*Track // generated fallback, by rate
+}
+
+type trackKey struct {
+	path string
+	rate int
+}
+
+// entry is one file's decoding: ready closes when t or err is set. The
+// result is kept with the file's size and time, so a broken file is not
+// decoded again for every call, and a fixed or replaced one is.
+type entry struct {
+	ready   chan struct{}
+	size    int64
+	modTime time.Time
+	t       *Track
+	err     error
+}
+
+// NewLibrary returns an empty library; log receives one warning per
+// unusable file (nil discards them).
+func NewLibrary(log *slog.Logger) *Library {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Library{log: log, tracks: map[trackKey]*entry{}, pattern: map[int]*Track{}}
+}
+
+// Load returns the file at path decoded at rate (Hz), resampled if the
+// file's own rate differs, decoding it only if no current copy is kept.
+// Concurrent loads of one file wait for a single decoding.
+func (l *Library) Load(path string, rate int) (*Track, error) {
+	e, err := l.entry(path, rate)
+	if err != nil {
+		return nil, err
+	}
+	<-e.ready
+	return e.t, e.err
+}
+
+// entry returns the decoding of path at rate, starting it in the
+// background if no current one is kept. Only the stat is done here.
+func (l *Library) entry(path string, rate int) (*entry, error) {
+	if rate <= 0 {
+		return nil, fmt.Errorf("hold: rate %d", rate)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err // not cached: a missing file costs a stat
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	k := trackKey{path, rate}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.tracks[k]
+	if e == nil || e.size != st.Size() || !e.modTime.Equal(st.ModTime()) {
+		e = &entry{ready: make(chan struct{}), size: st.Size(), modTime: st.ModTime()}
+		l.tracks[k] = e
+		go func() {
+			e.t, e.err = decode(path, rate)
+			if e.err != nil {
+				l.log.Warn("music on hold: file skipped", "file", path, "err", e.err)
+			}
+			close(e.ready)
+		}()
+	}
+	return e, nil
+}
+
+// done reports without waiting whether the decoding has finished.
+func (e *entry) done() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// Tracks loads each of paths at rate (decoding them in parallel) and
+// returns the usable ones, in order, and one error per file that is not
+// (each error names its file).
+func (l *Library) Tracks(paths []string, rate int) ([]*Track, []error) {
+	var ts []*Track
+	var errs []error
+	es := make([]*entry, len(paths))
+	for i, p := range paths {
+		e, err := l.entry(p, rate)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		es[i] = e
+	}
+	for _, e := range es {
+		if e == nil {
+			continue
+		}
+		<-e.ready
+		if e.err != nil {
+			errs = append(errs, e.err)
+			continue
+		}
+		ts = append(ts, e.t)
+	}
+	return ts, errs
+}
+
+// Preload decodes paths at rate ahead of the first call, so it does not
+// wait for the decoding; see Tracks.
+func (l *Library) Preload(paths []string, rate int) []error {
+	_, errs := l.Tracks(paths, rate)
+	return errs
+}
+
+// Pattern is the generated music played when a queue has no usable file,
+// at rate; made once per rate.
+func (l *Library) Pattern(rate int) *Track {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.pattern[rate]
+	if t == nil {
+		t = newTrack("", rate, pattern(rate))
+		l.pattern[rate] = t
+	}
+	return t
+}
+
+func decode(path string, rate int) (*Track, error) {
+	c, err := audio.ReadWAVFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := c.Samples
+	if c.Rate != rate {
+		s = audio.Resample(s, c.Rate, rate)
+	}
+	s = trimQuiet(s, rate)
+	if len(s) < rate/10 {
+		return nil, fmt.Errorf("%s: %w", path, ErrEmpty)
+	}
+	return newTrack(path, rate, s), nil
+}
+
+// Silence trimming: music files often open or close on seconds of silence
+// or of a fade's last whisper, which in a loop sounds like the line went
+// dead.
+const (
+	quietRMS     = 30                    // a 10 ms block below this RMS is silence (about -61 dBFS)
+	silenceLevel = 64                    // a clip's sample below this is silence (about -54 dBFS)
+	keepSilence  = 50 * time.Millisecond // of silence kept at each end
+)
+
+// trimQuiet removes a track's leading and trailing silence (10 ms blocks
+// below quietRMS) beyond keepSilence, and fades the kept margin of a cut
+// end to zero so the cut adds no click. It changes s in place.
+func trimQuiet(s []int16, rate int) []int16 {
+	B := max(1, rate/100)
+	quiet := func(i, j int) bool { // the block s[i:j]
+		var sum float64
+		for _, v := range s[i:j] {
+			sum += float64(v) * float64(v)
+		}
+		return sum < quietRMS*quietRMS*float64(j-i)
+	}
+	lo := 0 // blocks from the start
+	for lo < len(s) && quiet(lo, min(len(s), lo+B)) {
+		lo += B
+	}
+	if lo >= len(s) {
+		return nil
+	}
+	hi := len(s) // blocks from the end
+	for hi-B > lo && quiet(hi-B, hi) {
+		hi -= B
+	}
+	keep := int(int64(rate) * int64(keepSilence) / int64(time.Second))
+	if lo > 0 {
+		lo = max(0, lo-keep)
+		for i := 0; i < keep && lo+i < len(s); i++ {
+			s[lo+i] = int16(int32(s[lo+i]) * ramp(i, keep) >> 15)
+		}
+	}
+	if hi < len(s) {
+		hi = min(len(s), hi+keep)
+		for i := 0; i < keep && hi-1-i >= 0; i++ {
+			s[hi-1-i] = int16(int32(s[hi-1-i]) * ramp(i, keep) >> 15)
+		}
+	}
+	return s[lo:hi]
+}
+
+// trimSilence removes an announcement's leading and trailing silence
+// (samples below silenceLevel) beyond keepSilence. The cut falls where the
+// signal is already near zero, so it adds no click; s is not changed.
+func trimSilence(s []int16, rate int) []int16 {
+	keep := int(int64(rate) * int64(keepSilence) / int64(time.Second))
+	lo, hi := 0, len(s)
+	for lo < hi && abs16(s[lo]) < silenceLevel {
+		lo++
+	}
+	for hi > lo && abs16(s[hi-1]) < silenceLevel {
+		hi--
+	}
+	if lo == hi {
+		return nil
+	}
+	return s[max(0, lo-keep):min(len(s), hi+keep)]
+}
+
+func abs16(v int16) int32 {
+	if v < 0 {
+		return -int32(v)
+	}
+	return int32(v)
+}
+
+func newTrack(path string, rate int, s []int16) *Track {
+	t := &Track{Path: path, Rate: rate, Samples: s, envBlock: max(1, rate/100)}
+	t.env = make([]float32, (len(s)+t.envBlock-1)/t.envBlock)
+	for i := range t.env {
+		blk := s[i*t.envBlock : min(len(s), (i+1)*t.envBlock)]
+		var sum float64
+		for _, v := range blk {
+			sum += float64(v) * float64(v)
+		}
+		t.env[i] = float32(sum / float64(len(blk)))
+	}
+	return t
+}
