@@ -78,6 +78,22 @@ type Params struct {
 	// ConfirmSteadyDB bounds each tone's level change across the four
 	// quarters of the confirmation window (so a tone must last ~32 ms).
 	ConfirmSteadyDB float64
+
+	// The second way to confirm a weak candidate is for tones buried
+	// deeper, under speech or music as loud as they are: the checks on
+	// shares, floor and harmonics are relaxed, and in exchange each tone
+	// must be a steady sinusoid across the window's four quarters: its
+	// level within SteadyLevelDB, its coherence (how much of the quarters'
+	// energy one sinusoid of fixed amplitude and frequency explains) at
+	// least SteadyCoherence, its frequency (measured over the whole
+	// window) within SteadyFreqTolerance; each tone SteadySNRDB above the
+	// spectrum beside it, the pair SteadyBandShare of the 500-2000 Hz band
+	// and SteadyShare of the whole, and each tone SteadyRelPeakDB above
+	// the other frequencies of its group (a steady note of the music on
+	// another row must not turn a key into its neighbour).
+	// SteadyCoherence 0 turns this way off.
+	SteadyCoherence, SteadyLevelDB, SteadyFreqTolerance        float64
+	SteadySNRDB, SteadyBandShare, SteadyShare, SteadyRelPeakDB float64
 }
 
 // DefaultParams returns the thresholds the Receiver uses.
@@ -93,8 +109,8 @@ func DefaultParams() Params {
 		HitsToBegin:      6,
 		MissesToEnd:      8,
 
-		WeakShare:          0.1,
-		WeakRelativePeakDB: 6,
+		WeakShare:          0.05,
+		WeakRelativePeakDB: 3,
 		WeakHits:           3,
 		WeakFreqTolerance:  0.008,
 		ConfirmSNRDB:       12,
@@ -102,6 +118,14 @@ func DefaultParams() Params {
 		ConfirmBandShare:   0.7,
 		ConfirmShare:       0.3,
 		ConfirmSteadyDB:    6,
+
+		SteadyCoherence:     0.95,
+		SteadyLevelDB:       3,
+		SteadyFreqTolerance: 0.004,
+		SteadySNRDB:         7,
+		SteadyBandShare:     0.3,
+		SteadyShare:         0.1,
+		SteadyRelPeakDB:     6,
 	}
 }
 
@@ -424,6 +448,12 @@ func (d *Detector) decide(hit, weak int, out []Detection) []Detection {
 		d.cand, d.run, d.runStart = hit, 1, winStart
 	}
 	d.weakRun(weak)
+	if d.active >= 0 && d.wcand == d.active {
+		// A weak run of the digit already declared (by either path)
+		// belongs to the same press: it must not declare it again when
+		// the regular path loses the tone under noise before the end.
+		d.confirms = maxConfirms
+	}
 	if d.active >= 0 {
 		if hit == d.active || (d.activeWeak && weak == d.active) {
 			d.misses = 0

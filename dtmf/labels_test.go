@@ -45,8 +45,8 @@ func isSubsequence(got, want string) bool {
 // radioAtLeast is the number of digits the detector finds in each talk
 // radio overlay.
 var radioAtLeast = map[string]int{
-	"0123456789psABCD--0db.wav":    14,
-	"0123456789psABCD--min7db.wav": 2,
+	"0123456789psABCD--0db.wav":    16,
+	"0123456789psABCD--min7db.wav": 9,
 }
 
 func TestLabelledRecordings(t *testing.T) {

@@ -36,16 +36,20 @@ type weakState struct {
 	hitOff [2]float64 // measured offsets (Hz) of the last weak hit's tones
 
 	weakRel, confSNR, confHarm, confSteady float64
+	steadyLevel, steadySNR, steadyRel      float64
 }
 
 // confirmFeatures are the measurements of one confirmation.
 type confirmFeatures struct {
 	snr    [2]float64 // tone power over the mean power beside it (row, column)
+	snrMed [2]float64 // tone power over the median power beside it
 	h2     [2]float64 // power at twice the tone's frequency over the tone
 	share  float64    // the two tones' share of the 500-2000 Hz band
 	steady [2]float64 // max/min tone power over the window's four quarters
+	coh    [2]float64 // coherence of the quarters: 1 for a steady sinusoid
 	full   float64    // the two tones' share of the whole window's energy
 	off    [2]float64 // relative frequency errors
+	rel    [2]float64 // tone power over the strongest other frequency of its group
 }
 
 // confirmTrace, when set (tests), receives every confirmation.
@@ -65,6 +69,9 @@ func (d *Detector) initWeak() {
 	d.confSNR = math.Pow(10, p.ConfirmSNRDB/10)
 	d.confHarm = math.Pow(10, -p.ConfirmHarmonicDB/10)
 	d.confSteady = math.Pow(10, p.ConfirmSteadyDB/10)
+	d.steadyLevel = math.Pow(10, p.SteadyLevelDB/10)
+	d.steadySNR = math.Pow(10, p.SteadySNRDB/10)
+	d.steadyRel = math.Pow(10, p.SteadyRelPeakDB/10)
 	n := int(math.Round(0.032 * float64(d.rate)))
 	h := 1
 	for h < n {
@@ -179,7 +186,7 @@ func (d *Detector) weakRun(hit int) {
 
 // maxConfirms bounds the confirmations tried for one run, so a long run
 // (a held note) costs a few analyses, not one per window.
-const maxConfirms = 4
+var maxConfirms = 6
 
 // dft returns |X(f)|^2 of x at f Hz.
 func (d *Detector) dft(x []float64, f float64) float64 {
@@ -192,22 +199,55 @@ func (d *Detector) dft(x []float64, f float64) float64 {
 	return s1*s1 + s2*s2 - k*s1*s2
 }
 
-// floor is the mean power of x at 3 to 8 bins either side of f, skipping
-// points near the other tone.
-func (d *Detector) floor(x []float64, f, other, step float64) float64 {
-	var sum float64
-	var cnt int
+// dftc returns X(f) of x at f Hz, referenced to x[0].
+func (d *Detector) dftc(x []float64, f float64) (re, im float64) {
+	w := 2 * math.Pi * f / float64(d.rate)
+	cw, sw := math.Cos(w), math.Sin(w)
+	k := 2 * cw
+	var s1, s2 float64
+	for _, v := range x {
+		s1, s2 = k*s1-s2+v, s1
+	}
+	// y = s1 - e^{-jw}s2 = e^{jw(N-1)}X
+	yr, yi := s1-cw*s2, sw*s2
+	a := -w * float64(len(x)-1)
+	ca, sa := math.Cos(a), math.Sin(a)
+	return yr*ca - yi*sa, yr*sa + yi*ca
+}
+
+// floor returns the mean and the median power of x at 3 to 8 bins either
+// side of f, skipping points near the other tone.
+func (d *Detector) floor(x []float64, f, other, step float64) (mean, median float64) {
+	var pts [12]float64
+	cnt := 0
 	for k := 3; k <= 8; k++ {
 		for _, s := range [2]float64{-1, 1} {
 			fr := f + s*float64(k)*step
 			if math.Abs(fr-other) < 3*step || fr < 100 || fr > float64(d.rate)/2-100 {
 				continue
 			}
-			sum += d.dft(x, fr)
+			v := d.dft(x, fr)
+			mean += v
+			// insertion sort
+			j := cnt
+			for j > 0 && pts[j-1] > v {
+				pts[j] = pts[j-1]
+				j--
+			}
+			pts[j] = v
 			cnt++
 		}
 	}
-	return sum / float64(max(cnt, 1))
+	if cnt == 0 {
+		return 0, 0
+	}
+	mean /= float64(cnt)
+	if cnt%2 == 1 {
+		median = pts[cnt/2]
+	} else {
+		median = (pts[cnt/2-1] + pts[cnt/2]) / 2
+	}
+	return mean, median
 }
 
 // confirm analyses the last ~32 ms for the weak candidate and reports
@@ -220,29 +260,55 @@ func (d *Detector) confirm() bool {
 	d.confirms++
 	mask := len(d.hist) - 1
 	p := int(d.samples-int64(n)) & mask
-	r, c := d.wcand/4, 4+d.wcand%4
-	// Each quarter of the window (8 ms, rectangular), for steadiness: a
-	// tone shorter than the window leaves one quarter nearly empty.
-	var lo, hi [2]float64
-	lo = [2]float64{math.Inf(1), math.Inf(1)}
-	q := n / 4
-	for j := 0; j < 4; j++ {
-		for i := range q {
-			d.xbuf[i] = float64(d.hist[(p+j*q+i)&mask])
-		}
-		for t, i := range [2]int{r, c} {
-			v := d.dft(d.xbuf[:q], d.nominal[i]+d.hitOff[t])
-			lo[t], hi[t] = math.Min(lo[t], v), math.Max(hi[t], v)
-		}
-	}
 	for i := range n {
-		d.xbuf[i] = float64(d.hist[(p+i)&mask]) * d.hann[i]
+		d.xbuf[i] = float64(d.hist[(p+i)&mask])
+	}
+	r, c := d.wcand/4, 4+d.wcand%4
+	var f confirmFeatures
+	var ft [2]float64
+	rate := float64(d.rate)
+	// Each quarter of the window (8 ms, rectangular): a tone shorter than
+	// the window leaves one quarter nearly empty (steadiness), and a steady
+	// sinusoid advances its phase by the same angle from quarter to
+	// quarter, which measures its frequency over the whole window and,
+	// as coherence, how well one sinusoid explains the four quarters.
+	q := n / 4
+	for t, i := range [2]int{r, c} {
+		f0 := d.nominal[i] + d.hitOff[t]
+		var qr, qi [4]float64
+		lo, hi := math.Inf(1), 0.0
+		var zr, zi, se float64
+		for j := 0; j < 4; j++ {
+			qr[j], qi[j] = d.dftc(d.xbuf[j*q:(j+1)*q], f0)
+			m := qr[j]*qr[j] + qi[j]*qi[j]
+			lo, hi = math.Min(lo, m), math.Max(hi, m)
+			se += m
+			if j > 0 {
+				zr += qr[j]*qr[j-1] + qi[j]*qi[j-1]
+				zi += qi[j]*qr[j-1] - qr[j]*qi[j-1]
+			}
+		}
+		adv := math.Atan2(zi, zr)
+		resid := math.Remainder(adv-2*math.Pi*f0*float64(q)/rate, 2*math.Pi)
+		ft[t] = f0 + resid*rate/(2*math.Pi*float64(q))
+		var sr, si float64
+		for j := 0; j < 4; j++ {
+			cr, ci := math.Cos(adv*float64(j)), -math.Sin(adv*float64(j))
+			sr += qr[j]*cr - qi[j]*ci
+			si += qr[j]*ci + qi[j]*cr
+		}
+		f.coh[t] = (sr*sr + si*si) / (4*se + 1e-9)
+		f.steady[t] = hi / (lo + 1e-9)
+		f.off[t] = (ft[t] - d.nominal[i]) / d.nominal[i]
+	}
+	var e float64
+	for i := range n {
+		d.xbuf[i] *= d.hann[i]
+		e += d.xbuf[i] * d.xbuf[i]
 	}
 	x := d.xbuf
-	ft := [2]float64{d.nominal[r] + d.hitOff[0], d.nominal[c] + d.hitOff[1]}
-	step := float64(d.rate) / float64(n)
-	nyq := float64(d.rate) / 2
-	var f confirmFeatures
+	step := rate / float64(n)
+	nyq := rate / 2
 	// A tone's energy is the sum over five points a bin apart around it
 	// (the Hann main lobe); the band's is the sum over a grid a bin apart
 	// (Parseval holds for a grid at any offset).
@@ -257,19 +323,14 @@ func (d *Detector) confirm() bool {
 		band += d.dft(x, fr)
 	}
 	f.share = (tone[0] + tone[1]) / (band + 1e-9)
-	var e float64
-	for _, v := range x {
-		e += v * v
-	}
 	f.full = (tone[0] + tone[1]) / (float64(n)*e + 1e-9)
-	f.off = [2]float64{d.hitOff[0] / d.nominal[r], d.hitOff[1] / d.nominal[c]}
-	ok := f.share >= d.p.ConfirmBandShare && f.full >= d.p.ConfirmShare &&
-		math.Abs(f.off[0]) <= d.p.WeakFreqTolerance && math.Abs(f.off[1]) <= d.p.WeakFreqTolerance
 	for t := 0; t < 2; t++ {
 		other := ft[1-t]
 		// The five-point tone energy is 1.5 times a centred bin's power;
 		// the floor is per point.
-		f.snr[t] = tone[t] / (1.5*d.floor(x, ft[t], other, step) + 1e-9)
+		mean, med := d.floor(x, ft[t], other, step)
+		f.snr[t] = tone[t] / (1.5*mean + 1e-9)
+		f.snrMed[t] = tone[t] / (1.5*med + 1e-9)
 		h2 := 0.0
 		if 2*ft[t] < nyq-2*step && math.Abs(2*ft[t]-other) > 3*step {
 			for k := -2; k <= 2; k++ {
@@ -277,11 +338,36 @@ func (d *Detector) confirm() bool {
 			}
 		}
 		f.h2[t] = h2 / (tone[t] + 1e-9)
-		f.steady[t] = hi[t] / (lo[t] + 1e-9)
-		ok = ok && f.snr[t] >= d.confSNR && f.h2[t] <= d.confHarm && f.steady[t] <= d.confSteady
+		g, own := 0, r
+		if t == 1 {
+			g, own = 4, c
+		}
+		var rival float64
+		for i := g; i < g+4; i++ {
+			if i != own {
+				rival = math.Max(rival, d.dft(x, d.nominal[i]))
+			}
+		}
+		f.rel[t] = d.dft(x, ft[t]) / (rival + 1e-9)
 	}
+	ok := d.passes(&f)
 	if confirmTrace != nil {
 		confirmTrace(d, d.wcand, &f, ok)
 	}
 	return ok
+}
+
+// passes applies the confirmation thresholds to the measurements: either
+// way of confirming (see Params) suffices.
+func (d *Detector) passes(f *confirmFeatures) bool {
+	p := &d.p
+	ok := f.share >= p.ConfirmBandShare && f.full >= p.ConfirmShare
+	steady := p.SteadyCoherence > 0 && f.share >= p.SteadyBandShare && f.full >= p.SteadyShare
+	for t := 0; t < 2; t++ {
+		ok = ok && math.Abs(f.off[t]) <= p.WeakFreqTolerance &&
+			f.snr[t] >= d.confSNR && f.h2[t] <= d.confHarm && f.steady[t] <= d.confSteady
+		steady = steady && math.Abs(f.off[t]) <= p.SteadyFreqTolerance && f.coh[t] >= p.SteadyCoherence &&
+			f.steady[t] <= d.steadyLevel && f.snr[t] >= d.steadySNR && f.rel[t] >= d.steadyRel
+	}
+	return ok || steady
 }
