@@ -107,17 +107,28 @@ type modelConfig struct {
 	epochs      int     // upper bound on the SVM's passes over the data
 	tol         float64 // SVM stopping tolerance
 	C           float64 // SVM inverse regularization when Options.C is 0
+	crammer     bool    // one multi-class Crammer-Singer SVM instead of one-vs-rest
+	seed        uint64  // of the SVM's example order; 0 means 1
+	oosWeight   float64 // C multiplier of the rejection class's examples (Crammer-Singer); 0 means 1
+	// views, when set, trains one model per view (a bit mask of feature
+	// groups, trained on those groups' features only) and sums their
+	// scores weighted by viewWeight, instead of one model on all features.
+	views      []uint8
+	viewWeight []float32
 }
 
-// defaultConfig: 4 passes keep CLINC150 in-scope accuracy on val within
-// 0.1 point of 10 passes (93.53 % against 93.63 %) at less than half the
-// training time.
+// defaultConfig: one Crammer-Singer SVM over all classes, at most 10
+// passes. On CLINC150 val (4 example orders) it scores 93.97 % in-scope
+// accuracy on average against 93.53 % for one-vs-rest SVMs (4 passes, the
+// previous default), at about a third of the training CPU; 5, 7, 20 passes
+// and C = 0.5 or 2 scored 93.71-93.87 %.
 var defaultConfig = modelConfig{
 	spec:        featureSpec{charMin: 2, charMax: 4, bigrams: true},
 	groupWeight: [numGroups]float32{groupWord: 1, groupChar: 1},
-	epochs:      4,
+	epochs:      10,
 	tol:         0.1,
 	C:           1,
+	crammer:     true,
 }
 
 // Train builds a classifier from the intents' phrases (examples and their
@@ -173,10 +184,11 @@ func train(intents []Intent, opts Options, cfg modelConfig) (*Classifier, error)
 		c.names = append(c.names, OutOfScopeLabel)
 		c.thresholds = append(c.thresholds, 0)
 	}
-	p := svmParams{C: opts.C, bias: 1, epochs: cfg.epochs, tol: cfg.tol, workers: opts.Workers, seed: 1}
+	p := svmParams{C: opts.C, bias: 1, epochs: cfg.epochs, tol: cfg.tol, workers: opts.Workers, seed: max(cfg.seed, 1)}
 	if p.C <= 0 {
 		p.C = cfg.C
 	}
+	p.weighted, p.weight = c.oos, cfg.oosWeight
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
@@ -207,7 +219,72 @@ func fit(texts []string, labels []int, classes int, p svmParams, cfg modelConfig
 	for i, d := range docs {
 		X[i] = vocab.vectorize(d, sparse{})
 	}
-	return vocab, trainSVM(X, labels, classes, len(vocab.idf), p)
+	if len(cfg.views) > 0 {
+		return vocab, trainViews(X, labels, classes, vocab, p, cfg)
+	}
+	return vocab, trainLinear(X, labels, classes, len(vocab.idf), p, cfg)
+}
+
+func trainLinear(X []sparse, labels []int, classes, dim int, p svmParams, cfg modelConfig) *linearModel {
+	if cfg.crammer {
+		return trainCS(X, labels, classes, dim, p)
+	}
+	return trainSVM(X, labels, classes, dim, p)
+}
+
+// trainViews trains one model per view of the features, concurrently,
+// and sums them into one linear model.
+func trainViews(X []sparse, labels []int, classes int, vocab *vocabulary, p svmParams, cfg modelConfig) *linearModel {
+	dim := len(vocab.idf)
+	out := &linearModel{classes: classes, weights: make([]float32, dim*classes), bias: make([]float32, classes)}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for v, mask := range cfg.views {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]int32, dim) // global column -> view column, or -1
+			var global []int32
+			for f := range dim {
+				local[f] = -1
+				if mask&(1<<vocab.group[f]) != 0 {
+					local[f] = int32(len(global))
+					global = append(global, int32(f))
+				}
+			}
+			Xv := make([]sparse, len(X))
+			for i, x := range X {
+				var s sparse
+				for k, f := range x.idx {
+					if l := local[f]; l >= 0 {
+						s.idx = append(s.idx, l)
+						s.val = append(s.val, x.val[k])
+					}
+				}
+				Xv[i] = s
+			}
+			pv := p
+			pv.workers = max(1, p.workers/len(cfg.views))
+			m := trainLinear(Xv, labels, classes, len(global), pv, cfg)
+			w := float32(1)
+			if v < len(cfg.viewWeight) {
+				w = cfg.viewWeight[v]
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for l, f := range global {
+				dst := out.weights[int(f)*classes : int(f+1)*classes]
+				for c, x := range m.weights[l*classes : (l+1)*classes] {
+					dst[c] += w * x
+				}
+			}
+			for c, b := range m.bias {
+				out.bias[c] += w * b
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // calibrateFolds fits the temperature, and the threshold when asked and

@@ -34,8 +34,9 @@ func variants() []namedConfig {
 		f(&c)
 		out = append(out, namedConfig{name, c})
 	}
-	add("10 epochs", func(c *modelConfig) { c.epochs = 10 })
-	add("3 epochs", func(c *modelConfig) { c.epochs = 3 })
+	add("one-vs-rest, 4 passes", func(c *modelConfig) { c.crammer, c.epochs = false, 4 })
+	add("5 passes", func(c *modelConfig) { c.epochs = 5 })
+	add("20 passes", func(c *modelConfig) { c.epochs = 20 })
 	add("C=0.5", func(c *modelConfig) { c.C = 0.5 })
 	add("C=2", func(c *modelConfig) { c.C = 2 })
 	add("char 2-5", func(c *modelConfig) { c.spec.charMax = 5 })
