@@ -14,6 +14,9 @@ import (
 //go:embed widget.js widget.css index.html
 var files embed.FS
 
+//go:embed agent.html agent.js agent.css
+var agentFiles embed.FS
+
 // Options describe the demo page.
 type Options struct {
 	// Title names the line on the demo page (the config's line name).
@@ -77,4 +80,33 @@ func Handler(o Options) (http.Handler, error) {
 	mux.HandleFunc("GET /widget.js", static("widget.js", "text/javascript; charset=utf-8", js))
 	mux.HandleFunc("GET /widget.css", static("widget.css", "text/css; charset=utf-8", css))
 	return mux, nil
+}
+
+// AgentPage serves the agent page (GET /agent, /agent.js, /agent.css):
+// sign in, availability, the screen pop of the ringing call, answering
+// in the browser. Its API is package agentdesk's, on the same origin.
+func AgentPage() http.Handler {
+	started := time.Now()
+	mux := http.NewServeMux()
+	serve := func(name, ctype string) http.HandlerFunc {
+		body, _ := agentFiles.ReadFile(name) // embedded at build time: cannot fail
+		return func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", ctype)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "no-cache")
+			if name == "agent.html" {
+				h.Set("Content-Security-Policy", "default-src 'self'; media-src 'self' blob: mediastream:; "+
+					"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+				h.Set("X-Frame-Options", "DENY")
+				h.Set("Referrer-Policy", "same-origin")
+				h.Set("Permissions-Policy", "microphone=(self)")
+			}
+			http.ServeContent(w, r, name, started, bytes.NewReader(body))
+		}
+	}
+	mux.HandleFunc("GET /agent", serve("agent.html", "text/html; charset=utf-8"))
+	mux.HandleFunc("GET /agent.js", serve("agent.js", "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /agent.css", serve("agent.css", "text/css; charset=utf-8"))
+	return mux
 }
