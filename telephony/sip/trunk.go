@@ -390,7 +390,7 @@ func (t *Trunk) register(ctx context.Context, lifetime time.Duration) (granted, 
 		cancel()
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
-				return 0, 0, fmt.Errorf("no answer from %s within %s", t.registrar.String(), t.cfg.Timeout)
+				return 0, 0, fmt.Errorf("no answer from %s", t.registrar.String())
 			}
 			return 0, 0, err
 		}

@@ -255,18 +255,23 @@ func newProvider(t *testing.T) *provider {
 	return p
 }
 
-// challengeInvites answers INVITEs with 407 until they carry credentials
-// for user/pass (then 200 with SDP), 403 for wrong ones.
-func (p *provider) challengeInvites(user, pass string) {
+// challengeInvites answers INVITEs with code (407, or 401 as some
+// providers do) until they carry right credentials for user/pass, then
+// 200 with SDP; wrong ones are challenged again.
+func (p *provider) challengeInvites(code int, user, pass string) {
+	in, out, reason := "Proxy-Authorization", "Proxy-Authenticate", "Proxy Authentication Required"
+	if code == 401 {
+		in, out, reason = "Authorization", "WWW-Authenticate", "Unauthorized"
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.invite = func(req *gosip.Request, tx gosip.ServerTransaction) {
 		p.invites <- req
-		h := req.GetHeader("Proxy-Authorization")
+		h := req.GetHeader(in)
 		if h == nil {
 			chal := digest.Challenge{Realm: "provider", Nonce: "n0nce" + fmt.Sprint(time.Now().UnixNano()), Algorithm: "MD5", QOP: []string{"auth"}}
-			res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
-			res.AppendHeader(gosip.NewHeader("Proxy-Authenticate", chal.String()))
+			res := gosip.NewResponseFromRequest(req, code, reason, nil)
+			res.AppendHeader(gosip.NewHeader(out, chal.String()))
 			tx.Respond(res)
 			return
 		}
@@ -280,8 +285,8 @@ func (p *provider) challengeInvites(user, pass string) {
 		if !ok {
 			// Challenge again, as providers do for wrong credentials.
 			chal := digest.Challenge{Realm: "provider", Nonce: "again", Algorithm: "MD5", QOP: []string{"auth"}}
-			res := gosip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
-			res.AppendHeader(gosip.NewHeader("Proxy-Authenticate", chal.String()))
+			res := gosip.NewResponseFromRequest(req, code, reason, nil)
+			res.AppendHeader(gosip.NewHeader(out, chal.String()))
 			tx.Respond(res)
 			return
 		}
@@ -296,12 +301,19 @@ func (p *provider) challengeInvites(user, pass string) {
 	}
 }
 
-// TestTrunkDialAnswers407 calls a number through a provider that
-// challenges INVITE with 407: the trunk answers with its credentials, the
-// call comes up with media both ways, and our BYE ends it.
-func TestTrunkDialAnswers407(t *testing.T) {
+// TestTrunkDialAnswersChallenge calls a number through a provider that
+// challenges INVITE with 407 (or 401): the trunk answers with its
+// credentials, the call comes up with our audio reaching the provider, and
+// our BYE ends it.
+func TestTrunkDialAnswersChallenge(t *testing.T) {
+	for _, code := range []int{407, 401} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) { testTrunkDialChallenge(t, code) })
+	}
+}
+
+func testTrunkDialChallenge(t *testing.T, code int) {
 	prov := newProvider(t)
-	prov.challengeInvites("acme-auth", "s3cret")
+	prov.challengeInvites(code, "acme-auth", "s3cret")
 	ivr, ivrAddr := startServer(t, Config{}, HandlerFunc(noCalls))
 	tr, err := ivr.StartTrunk(context.Background(), TrunkConfig{Name: "acme", Domain: prov.addr,
 		Username: "acme", AuthUsername: "acme-auth", Password: "s3cret", FromUser: "+15550001111", FromName: "Acme Line"})
@@ -326,7 +338,7 @@ func TestTrunkDialAnswers407(t *testing.T) {
 	if f := second.From(); f.Address.User != "+15550001111" || f.Address.Host != "127.0.0.1" || f.DisplayName != "Acme Line" {
 		t.Errorf("From %q", f.Value())
 	}
-	if first.GetHeader("Proxy-Authorization") != nil {
+	if first.GetHeader("Proxy-Authorization") != nil || first.GetHeader("Authorization") != nil {
 		t.Error("credentials sent before the challenge")
 	}
 	if second.CSeq().SeqNo != first.CSeq().SeqNo+1 || second.CallID().Value() != first.CallID().Value() {
@@ -352,7 +364,7 @@ func TestTrunkDialAnswers407(t *testing.T) {
 
 func TestTrunkDialWrongPassword(t *testing.T) {
 	prov := newProvider(t)
-	prov.challengeInvites("acme", "s3cret")
+	prov.challengeInvites(407, "acme", "s3cret")
 	ivr, _ := startServer(t, Config{}, HandlerFunc(noCalls))
 	tr, err := ivr.StartTrunk(context.Background(), TrunkConfig{Name: "acme", Domain: prov.addr, Username: "acme", Password: "nope"})
 	if err != nil {
