@@ -176,7 +176,7 @@ func (ts *trunkSet) serveOutbound(w http.ResponseWriter, r *http.Request) {
 			res.SIPStatus = se.Code
 		case errors.Is(err, sip.ErrNoAnswer):
 			status = http.StatusGatewayTimeout
-		case strings.Contains(err.Error(), "number"):
+		case errors.Is(err, sip.ErrBadNumber):
 			status = http.StatusBadRequest
 		}
 		ts.log.Info("outbound test call failed", "trunk", req.Trunk, "number", req.Number, "err", err)

@@ -687,14 +687,17 @@ func (t *Trunk) NumberURI(number string) (string, error) {
 	return u.String(), nil
 }
 
+// ErrBadNumber is returned for a number that cannot be dialled.
+var ErrBadNumber = errors.New("sip: number cannot be dialled")
+
 // dialUser turns a dialled number into a URI user part.
 func dialUser(number string) (string, error) {
 	n := strings.TrimSpace(number)
 	if n == "" {
-		return "", errors.New("sip: empty number")
+		return "", fmt.Errorf("%w: empty", ErrBadNumber)
 	}
 	if len(n) > 64 {
-		return "", errors.New("sip: number longer than 64 characters")
+		return "", fmt.Errorf("%w: longer than 64 characters", ErrBadNumber)
 	}
 	phone := true
 	for i := 0; i < len(n); i++ {
@@ -711,17 +714,17 @@ func dialUser(number string) (string, error) {
 		case phone && strings.IndexByte(" ()-./", ch) >= 0:
 			// a written number's separators
 		case ch == '+' && phone && b.Len() > 0:
-			return "", fmt.Errorf("sip: number %q: + only leads", number)
+			return "", fmt.Errorf("%w: %q: + only leads", ErrBadNumber, number)
 		case ch == '#':
 			b.WriteString("%23")
 		case ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("-_.!~*'()+", ch) >= 0:
 			b.WriteByte(ch)
 		default:
-			return "", fmt.Errorf("sip: number %q: %q cannot be dialled", number, ch)
+			return "", fmt.Errorf("%w: %q has %q", ErrBadNumber, number, ch)
 		}
 	}
 	if b.Len() == 0 {
-		return "", fmt.Errorf("sip: number %q has no digits", number)
+		return "", fmt.Errorf("%w: %q has no digits", ErrBadNumber, number)
 	}
 	return b.String(), nil
 }
