@@ -230,6 +230,8 @@ func firstAudio(b *testing.B, s tts.Synthesizer, req tts.Request) {
 // The 12-word dynamic sentence of the target in BENCHMARKS.md.
 const twelveWords = "Your balance today is one hundred and twelve pounds forty, thank you."
 
+// BenchmarkFirstAudio measures the engine as it is built: flite linked in
+// with cgo, the flite program without.
 func BenchmarkFirstAudio(b *testing.B) {
 	need(b, "espeak-ng")
 	need(b, "flite")
