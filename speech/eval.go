@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -81,14 +82,17 @@ type EvalResult struct {
 	Confidence float64 // recognizer confidence
 	// Alternatives are the recognizer's further hypotheses.
 	Alternatives []asr.Alternative
-	Predicted    string  // intent, OutOfScope or NoResult
-	IntentConf   float64 // classifier confidence
-	Correct      bool
-	Errs         int           // word errors against Item.Text
-	Words        int           // words in Item.Text
-	Processing   time.Duration // from the frame that closed the turn to the result
-	Audio        time.Duration
-	Err          error
+	Predicted    string // intent, OutOfScope or NoResult
+	// TurnConfidence is the Final event's Confidence: how sure the
+	// pipeline is of Predicted (see Event.Confidence).
+	TurnConfidence float64
+	IntentConf     float64 // classifier confidence
+	Correct        bool
+	Errs           int           // word errors against Item.Text
+	Words          int           // words in Item.Text
+	Processing     time.Duration // from the frame that closed the turn to the result
+	Audio          time.Duration
+	Err            error
 }
 
 // EvalReport sums up an evaluation.
@@ -113,6 +117,84 @@ type EvalReport struct {
 	AudioSeconds float64 `json:"audio_seconds"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	Engine       string  `json:"engine"`
+	// ConfidenceAUC is the ROC-AUC of TurnConfidence as a detector of
+	// right answers (0.5: no better than chance; -1 when all answers are
+	// right or all wrong).
+	ConfidenceAUC float64 `json:"confidence_auc"`
+	// AtCoverage is the accuracy among the most confident answers at a
+	// few coverages, with the confidence threshold that gives each.
+	AtCoverage []CoveragePoint `json:"at_coverage,omitempty"`
+}
+
+// CoveragePoint is the accuracy of the answers whose TurnConfidence is
+// at least MinConfidence; Coverage is their share of all items.
+type CoveragePoint struct {
+	Coverage      float64 `json:"coverage"`
+	MinConfidence float64 `json:"min_confidence"`
+	Accuracy      float64 `json:"accuracy"`
+}
+
+// coverageCurve returns the ROC-AUC of conf for telling right (ok) from
+// wrong answers and the accuracy at the coverages asked for, over n items
+// (items with no answer count as wrong and are never covered: pass them
+// with confidence -1).
+func coverageCurve(conf []float64, ok []bool, coverages []float64) (float64, []CoveragePoint) {
+	type sc struct {
+		c  float64
+		ok bool
+	}
+	all := make([]sc, len(conf))
+	var pos, neg float64
+	for i := range conf {
+		all[i] = sc{conf[i], ok[i]}
+		if ok[i] {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].c > all[j].c })
+	auc := -1.0
+	if pos > 0 && neg > 0 {
+		// Mann-Whitney over groups of equal confidence (sorted high to
+		// low): each right answer beats the wrong ones below its group and
+		// ties half of those in it.
+		var beat, wrongSeen float64
+		for i := 0; i < len(all); {
+			j := i
+			var p, q float64
+			for ; j < len(all) && all[j].c == all[i].c; j++ {
+				if all[j].ok {
+					p++
+				} else {
+					q++
+				}
+			}
+			wrongSeen += q
+			beat += p*(neg-wrongSeen) + p*q/2
+			i = j
+		}
+		auc = beat / (pos * neg)
+	}
+	var pts []CoveragePoint
+	for _, cv := range coverages {
+		k := int(math.Round(cv * float64(len(all))))
+		if k <= 0 || k > len(all) || all[k-1].c < 0 {
+			continue
+		}
+		// Include every answer tied with the last one taken.
+		for k < len(all) && all[k].c == all[k-1].c {
+			k++
+		}
+		var right int
+		for _, x := range all[:k] {
+			if x.ok {
+				right++
+			}
+		}
+		pts = append(pts, CoveragePoint{Coverage: float64(k) / float64(len(all)), MinConfidence: all[k-1].c, Accuracy: float64(right) / float64(k)})
+	}
+	return auc, pts
 }
 
 // Evaluate runs every item through a Listener built from cfg, frame by
@@ -124,6 +206,8 @@ func Evaluate(ctx context.Context, rec asr.Recognizer, cfg Config, items []EvalI
 	cpu0 := cpuTime()
 	var lat []time.Duration
 	var errs, words, exact, withText, correct int
+	var confs []float64
+	var oks []bool
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -140,6 +224,12 @@ func Evaluate(ctx context.Context, rec asr.Recognizer, cfg Config, items []EvalI
 		if r.Correct {
 			correct++
 		}
+		c := r.TurnConfidence
+		if r.Predicted == NoResult {
+			c = -1
+		}
+		confs = append(confs, c)
+		oks = append(oks, r.Correct)
 		if it.Text != "" {
 			withText++
 			errs += r.Errs
@@ -164,6 +254,7 @@ func Evaluate(ctx context.Context, rec asr.Recognizer, cfg Config, items []EvalI
 		rep.WER = float64(errs) / float64(words)
 		rep.SentenceAccuracy = float64(exact) / float64(withText)
 	}
+	rep.ConfidenceAUC, rep.AtCoverage = coverageCurve(confs, oks, []float64{0.5, 0.7, 0.8, 0.9})
 	ep := cfg.Endpoint
 	if ep.TrailingSilence <= 0 {
 		ep = defaultEndpoint(ep)
@@ -252,6 +343,7 @@ func evalOne(ctx context.Context, rec asr.Recognizer, cfg Config, it EvalItem) E
 	}
 	r.Heard = final.Result.Text
 	r.Confidence = final.Result.Confidence
+	r.TurnConfidence = final.Confidence
 	r.Alternatives = final.Result.Alternatives
 	switch {
 	case final.Intent == nil || final.Intent.OutOfScope:

@@ -72,6 +72,13 @@ type Event struct {
 	// Intent is the classification of a Final result's text, when the
 	// Listener has a Classifier and the text is not empty.
 	Intent *nlu.Result
+	// Confidence is how sure the Listener is of a Final's outcome, 0..1:
+	// with a classifier, that Intent (or out of scope) is what the caller
+	// meant, from the recognizer's and the classifier's confidences over
+	// all hypotheses; without one, the recognizer's confidence in the
+	// text. A dialog should confirm or re-prompt below a threshold rather
+	// than act on the intent (BENCHMARKS.md gives accuracy at coverage).
+	Confidence float64
 	// Truncated marks a Final cut by the maximum utterance length.
 	Truncated bool
 	// Err is set on Error events.
@@ -441,10 +448,11 @@ func (l *Listener) run() {
 				l.emitWait(Event{Type: Error, At: c.at, Err: fmt.Errorf("speech: recognition: %w", err)})
 				continue
 			}
-			ev := Event{Type: Final, At: c.at, Result: res, Truncated: c.trunc}
+			ev := Event{Type: Final, At: c.at, Result: res, Truncated: c.trunc, Confidence: res.Confidence}
 			if l.cfg.Classifier != nil && res.Text != "" {
-				r := classify(l.cfg.Classifier, res, !l.cfg.ClassifyBestOnly)
+				r, conf := classify(l.cfg.Classifier, res, !l.cfg.ClassifyBestOnly)
 				ev.Intent = &r
+				ev.Confidence = conf
 			}
 			l.emitWait(ev)
 		}
@@ -460,21 +468,13 @@ func (l *Listener) write(st asr.Stream, s []int16, failed *bool) {
 
 // classify returns the classification of res.Text, or with vote, that of
 // the hypothesis (best or alternative) whose label (intent or out of
-// scope) collects the most recognizer confidence over all hypotheses.
-func classify(c Classifier, res asr.Result, vote bool) nlu.Result {
-	best := c.Classify(res.Text)
-	if !vote || len(res.Alternatives) == 0 {
-		return best
-	}
+// scope) collects the most recognizer confidence over all hypotheses. The
+// second value is the confidence that the returned label is right (see
+// labelShare).
+func classify(c Classifier, res asr.Result, vote bool) (nlu.Result, float64) {
 	type cand struct {
 		r nlu.Result
 		w float64 // confidence of the first hypothesis with this label
-	}
-	label := func(r nlu.Result) string {
-		if r.OutOfScope {
-			return ""
-		}
-		return r.Intent
 	}
 	mass := map[string]float64{}
 	first := map[string]cand{}
@@ -485,19 +485,97 @@ func classify(c Classifier, res asr.Result, vote bool) nlu.Result {
 			first[k] = cand{r, w}
 		}
 	}
+	best := c.Classify(res.Text)
+	clfs := make([]nlu.Result, 0, 1+len(res.Alternatives))
+	clfs = append(clfs, best)
 	add(best, max(res.Confidence, 1e-9))
 	for _, a := range res.Alternatives {
+		r := nlu.Result{OutOfScope: true}
 		if a.Text != "" {
-			add(c.Classify(a.Text), a.Confidence)
+			r = c.Classify(a.Text)
+			add(r, a.Confidence)
 		}
+		clfs = append(clfs, r)
 	}
 	win := label(best)
+	if !vote {
+		return best, labelShare(res, clfs, win)
+	}
 	for k, m := range mass {
 		if m > mass[win] {
 			win = k
 		}
 	}
-	return first[win].r
+	return first[win].r, labelShare(res, clfs, win)
+}
+
+// label is a classification's intent, or "" for out of scope.
+func label(r nlu.Result) string {
+	if r.OutOfScope {
+		return ""
+	}
+	return r.Intent
+}
+
+// labelShare is the confidence that lab (an intent, or "" for out of
+// scope) is what the caller meant: the recognizer's confidence in each of
+// hypothesis (res.Text, then the alternatives) times the
+// classifier's probability of lab for that hypothesis (clfs, in the same
+// order), summed and divided by the hypotheses' total confidence. A
+// hypothesis the classifier rejects gives out of scope what its in-scope
+// intents leave. Measured on dev, it separates right from wrong intents
+// far better than either confidence alone (ROC-AUC ~0.85 against ~0.5-0.7,
+// BENCHMARKS.md), so a dialog can confirm below a threshold instead of
+// acting on a wrong intent. Engines that give no confidences count the best
+// hypothesis only.
+func labelShare(res asr.Result, clfs []nlu.Result, lab string) float64 {
+	var z, m float64
+	for i := range clfs {
+		w := res.Confidence
+		if i > 0 {
+			w = res.Alternatives[i-1].Confidence
+		}
+		if i == 0 && w <= 0 {
+			w = 1e-9
+			if len(res.Alternatives) == 0 {
+				w = 1 // an engine without confidences
+			}
+		}
+		if w <= 0 {
+			continue
+		}
+		z += w
+		m += w * share(clfs[i], lab)
+	}
+	if z <= 0 {
+		return 0
+	}
+	return min(1, max(0, m/z))
+}
+
+// share is the classifier's probability of lab in r.
+func share(r nlu.Result, lab string) float64 {
+	in := 0.0
+	found := -1.0
+	for _, a := range r.Alternatives {
+		in += a.Confidence
+		if a.Intent == lab && lab != "" {
+			found = a.Confidence
+		}
+	}
+	if len(r.Alternatives) == 0 && !r.OutOfScope {
+		in = r.Confidence
+		if r.Intent == lab {
+			found = r.Confidence
+		}
+	}
+	if lab == "" {
+		if !r.OutOfScope {
+			return 0
+		}
+		return max(0, 1-in)
+	}
+	return max(0, found)
 }
 
 var _ audio.Sink = (*Listener)(nil)

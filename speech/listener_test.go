@@ -131,6 +131,11 @@ func TestListenerHearsATurn(t *testing.T) {
 	if e.Type != Final || e.Result.Text != "check my balance" || e.Intent == nil || e.Intent.Intent != "check_balance" {
 		t.Fatalf("got %+v, want final check_balance", e)
 	}
+	// The OpenAI engine gives no confidences: the classifier's own
+	// probability of the intent is the turn's confidence.
+	if e.Confidence <= 0 || e.Confidence > 1 || e.Confidence != e.Intent.Confidence {
+		t.Errorf("turn confidence %v, classifier %v", e.Confidence, e.Intent.Confidence)
+	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if len(tr.clips) != 1 {
@@ -269,6 +274,13 @@ func TestEvaluate(t *testing.T) {
 	// in four words; the first item has none in three.
 	if want := 3.0 / 7.0; rep.WER < want-1e-9 || rep.WER > want+1e-9 {
 		t.Errorf("WER %.3f, want %.3f", rep.WER, want)
+	}
+	if results[0].TurnConfidence <= 0 || results[0].TurnConfidence != results[1].TurnConfidence {
+		t.Errorf("turn confidences %v %v: same text, same confidence", results[0].TurnConfidence, results[1].TurnConfidence)
+	}
+	// Both answers have the same confidence, one right and one wrong.
+	if rep.ConfidenceAUC != 0.5 || len(rep.AtCoverage) == 0 {
+		t.Errorf("confidence AUC %v, coverage %+v", rep.ConfidenceAUC, rep.AtCoverage)
 	}
 	if rep.LatencyP50MS < rep.EndpointMS || rep.RTF <= 0 || rep.AudioSeconds < 2 {
 		t.Errorf("report %+v", rep)

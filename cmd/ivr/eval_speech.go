@@ -31,7 +31,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
 	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
 	quiet := fs.Bool("q", false, "print only the final JSON line")
-	minConf := fs.Float64("min-confidence", 0, "also report coverage and accuracy of the results whose recognizer confidence is at least this (a dialog confirms or re-prompts below it)")
+	minConf := fs.Float64("min-confidence", 0, "also report coverage and accuracy of the results whose confidence (speech.Event.Confidence: recognizer and classifier together) is at least this (a dialog confirms or re-prompts below it)")
 	vote := fs.Bool("vote", true, "classify the recognizer's alternatives too and take the label with the most confidence behind it")
 	adapt := fs.String("adapt-labels", "", "labels CSV of recordings (e.g. a train split of the intents' own examples) whose recognized text is added to the classifier's training examples, so it learns the recognizer's errors; never the set being evaluated")
 	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
@@ -164,7 +164,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	cfg.ClassifyBestOnly = !*vote
 	var accepted, acceptedOK int
 	each := func(r speech.EvalResult) {
-		if r.Predicted != speech.NoResult && r.Confidence >= *minConf {
+		if r.Predicted != speech.NoResult && r.TurnConfidence >= *minConf {
 			accepted++
 			if r.Correct {
 				acceptedOK++
@@ -177,7 +177,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		if !r.Correct {
 			mark = "BAD"
 		}
-		line := fmt.Sprintf("%s %s want=%s got=%s conf=%.2f heard=%q asr=%.2f", mark, r.Item.Path, r.Item.Intent, r.Predicted, r.IntentConf, r.Heard, r.Confidence)
+		line := fmt.Sprintf("%s %s want=%s got=%s conf=%.2f heard=%q asr=%.2f sure=%.2f", mark, r.Item.Path, r.Item.Intent, r.Predicted, r.IntentConf, r.Heard, r.Confidence, r.TurnConfidence)
 		for _, a := range r.Alternatives {
 			line += fmt.Sprintf(" alt=%q/%.2f", a.Text, a.Confidence)
 		}
