@@ -109,8 +109,8 @@ func DefaultParams() Params {
 		HitsToBegin:      6,
 		MissesToEnd:      8,
 
-		WeakShare:          0.05,
-		WeakRelativePeakDB: 3,
+		WeakShare:          0.1,
+		WeakRelativePeakDB: 4,
 		WeakHits:           3,
 		WeakFreqTolerance:  0.008,
 		ConfirmSNRDB:       12,
@@ -268,35 +268,25 @@ func (d *Detector) Process(samples []int16, out []Detection) []Detection {
 }
 
 // goertzel runs the eight filters over x (second-order recursion
-// s[n] = x[n] + 2cos(w)s[n-1] - s[n-2]) and sums the energy. The filters
-// run as two passes of four so their state stays in registers.
+// s[n] = x[n] + 2cos(w)s[n-1] - s[n-2]) and sums the energy, all eight
+// in one pass so that their eight independent chains overlap.
 func (d *Detector) goertzel(x []int16) {
 	e := d.energy
-	a1, a2, b1, b2 := d.s1[0], d.s2[0], d.s1[1], d.s2[1]
-	c1, c2, e1, e2 := d.s1[2], d.s2[2], d.s1[3], d.s2[3]
-	ka, kb, kc, ke := d.coef[0], d.coef[1], d.coef[2], d.coef[3]
+	s, t := d.s1, d.s2
+	k := &d.coef
 	for _, v := range x {
 		f := float64(v)
 		e += f * f
-		a1, a2 = ka*a1+(f-a2), a1
-		b1, b2 = kb*b1+(f-b2), b1
-		c1, c2 = kc*c1+(f-c2), c1
-		e1, e2 = ke*e1+(f-e2), e1
+		s[0], t[0] = k[0]*s[0]+(f-t[0]), s[0]
+		s[1], t[1] = k[1]*s[1]+(f-t[1]), s[1]
+		s[2], t[2] = k[2]*s[2]+(f-t[2]), s[2]
+		s[3], t[3] = k[3]*s[3]+(f-t[3]), s[3]
+		s[4], t[4] = k[4]*s[4]+(f-t[4]), s[4]
+		s[5], t[5] = k[5]*s[5]+(f-t[5]), s[5]
+		s[6], t[6] = k[6]*s[6]+(f-t[6]), s[6]
+		s[7], t[7] = k[7]*s[7]+(f-t[7]), s[7]
 	}
-	d.s1[0], d.s2[0], d.s1[1], d.s2[1] = a1, a2, b1, b2
-	d.s1[2], d.s2[2], d.s1[3], d.s2[3] = c1, c2, e1, e2
-	a1, a2, b1, b2 = d.s1[4], d.s2[4], d.s1[5], d.s2[5]
-	c1, c2, e1, e2 = d.s1[6], d.s2[6], d.s1[7], d.s2[7]
-	ka, kb, kc, ke = d.coef[4], d.coef[5], d.coef[6], d.coef[7]
-	for _, v := range x {
-		f := float64(v)
-		a1, a2 = ka*a1+(f-a2), a1
-		b1, b2 = kb*b1+(f-b2), b1
-		c1, c2 = kc*c1+(f-c2), c1
-		e1, e2 = ke*e1+(f-e2), e1
-	}
-	d.s1[4], d.s2[4], d.s1[5], d.s2[5] = a1, a2, b1, b2
-	d.s1[6], d.s2[6], d.s1[7], d.s2[7] = c1, c2, e1, e2
+	d.s1, d.s2 = s, t
 	d.energy = e
 }
 
@@ -347,47 +337,11 @@ func (d *Detector) judge(k int) int {
 	if d.nsub < 4 {
 		return -1 // no previous window to measure the phase advance against
 	}
-	norm := 2 / (d.win * d.win)
-	r, c := 0, 4
-	for i := 1; i < 4; i++ {
-		if pw[i] > pw[r] {
-			r = i
-		}
-		if pw[4+i] > pw[c] {
-			c = 4 + i
-		}
-	}
-	pr, pc := pw[r]*norm, pw[c]*norm
-	if pr < d.minPow || pc < d.minPow {
-		return -1
-	}
-	// Loose twist first (the offset correction below only raises levels by
-	// at most a few dB), then the relative peaks within each group.
-	if pc > pr*d.normTwist*2 || pr > pc*d.revTwist*2 {
-		return -1
-	}
-	for i := 0; i < 4; i++ {
-		if i != r && pw[i]*d.relPeak > pw[r] {
-			return -1
-		}
-		if 4+i != c && pw[4+i]*d.relPeak > pw[c] {
-			return -1
-		}
-	}
-	// Frequency: the phase advance of W between windows one block apart is
-	// w*B for a tone at w; the excess over the nominal w0*B is the offset.
-	fr, okr := d.offset(r, wre[r], wim[r], prevRe[r], prevIm[r])
-	fc, okc := d.offset(c, wre[c], wim[c], prevRe[c], prevIm[c])
-	if !okr || !okc {
-		return -1
-	}
-	// Correct the levels for the filter's loss at the measured offset.
-	pr /= d.response(fr)
-	pc /= d.response(fc)
-	if pc > pr*d.normTwist || pr > pc*d.revTwist {
-		return -1
-	}
 	total := (d.aen[k0] + d.aen[k1] + d.aen[k2]) / d.win
+	r, c, pr, pc, _, _, ok := d.pair(&pw, &wre, &wim, &prevRe, &prevIm, d.win, d.relPeak, d.p.MinToneShare*total)
+	if !ok {
+		return -1
+	}
 	if pr+pc < d.p.MinToneShare*total {
 		return -1
 	}
@@ -400,6 +354,60 @@ func (d *Detector) judge(k int) int {
 		return -1
 	}
 	return r*4 + (c - 4)
+}
+
+// pair finds the strongest row r and column c (4-7) of a window of n
+// samples whose DFTs are re, im (powers pw; prevRe, prevIm: the window one
+// hop earlier) and applies the checks judge and judgeLong share: level,
+// twist, relative peak rel within each group, and frequency error from the
+// phase advance. It returns the two tones' mean-square powers, corrected
+// for the filter's loss at their measured offsets fr, fc (Hz). minPair is
+// the smallest sum of the two powers the caller will accept.
+func (d *Detector) pair(pw, re, im, prevRe, prevIm *[8]float64, n, rel, minPair float64) (r, c int, pr, pc, fr, fc float64, ok bool) {
+	norm := 2 / (n * n)
+	r, c = 0, 4
+	for i := 1; i < 4; i++ {
+		if pw[i] > pw[r] {
+			r = i
+		}
+		if pw[4+i] > pw[c] {
+			c = 4 + i
+		}
+	}
+	pr, pc = pw[r]*norm, pw[c]*norm
+	if pr < d.minPow || pc < d.minPow {
+		return
+	}
+	// Loose twist first (the offset correction below only raises levels by
+	// at most a few dB), then the relative peaks within each group.
+	if pc > pr*d.normTwist*2 || pr > pc*d.revTwist*2 {
+		return
+	}
+	for i := 0; i < 4; i++ {
+		if (i != r && pw[i]*rel > pw[r]) || (4+i != c && pw[4+i]*rel > pw[c]) {
+			return
+		}
+	}
+	// The offset correction below raises a level at most 4 times (the
+	// floor of responseN): a pair that cannot reach minPair even so is
+	// rejected before the costlier frequency measurement.
+	if 4*(pr+pc) < minPair {
+		return
+	}
+	// Frequency: the phase advance of W between windows one block apart is
+	// w*B for a tone at w; the excess over the nominal w0*B is the offset.
+	fr, okr := d.offset(r, re[r], im[r], prevRe[r], prevIm[r])
+	fc, okc := d.offset(c, re[c], im[c], prevRe[c], prevIm[c])
+	if !okr || !okc {
+		return
+	}
+	// Correct the levels for the filter's loss at the measured offset.
+	pr /= d.responseN(fr, n)
+	pc /= d.responseN(fc, n)
+	if pc > pr*d.normTwist || pr > pc*d.revTwist {
+		return
+	}
+	return r, c, pr, pc, fr, fc, true
 }
 
 // offset returns the frequency error of tone i in Hz, measured from the
@@ -415,13 +423,8 @@ func (d *Detector) offset(i int, re, im, pre, pim float64) (float64, bool) {
 	return df, math.Abs(df) <= d.p.FreqTolerance*d.nominal[i]
 }
 
-// response is the power gain of the window's DFT for a tone df Hz off its
-// bin: (sin(pi df N/fs) / (N sin(pi df/fs)))^2.
-func (d *Detector) response(df float64) float64 {
-	return d.responseN(df, d.win)
-}
-
-// responseN is response for a window of n samples.
+// responseN is the power gain of the DFT of n samples for a tone df Hz
+// off its bin: (sin(pi df n/fs) / (n sin(pi df/fs)))^2.
 func (d *Detector) responseN(df, n float64) float64 {
 	x := math.Pi * df / float64(d.rate)
 	if math.Abs(x) < 1e-9 {

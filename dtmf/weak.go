@@ -33,10 +33,12 @@ type weakState struct {
 	confirms   int   // confirmations tried for the run
 	activeWeak bool  // the active digit was declared by the weak path
 
-	hitOff [2]float64 // measured offsets (Hz) of the last weak hit's tones
+	hitOff [2]float64      // measured offsets (Hz) of the last weak hit's tones
+	feat   confirmFeatures // the last confirmation's measurements (kept here so tracing does not make them escape)
 
 	weakRel, confSNR, confHarm, confSteady float64
 	steadyLevel, steadySNR, steadyRel      float64
+	maxSteady, maxOff                      float64 // the loosest level change and frequency error either way accepts
 }
 
 // confirmFeatures are the measurements of one confirmation.
@@ -72,6 +74,11 @@ func (d *Detector) initWeak() {
 	d.steadyLevel = math.Pow(10, p.SteadyLevelDB/10)
 	d.steadySNR = math.Pow(10, p.SteadySNRDB/10)
 	d.steadyRel = math.Pow(10, p.SteadyRelPeakDB/10)
+	d.maxSteady, d.maxOff = d.confSteady, p.WeakFreqTolerance
+	if p.SteadyCoherence > 0 {
+		d.maxSteady = math.Max(d.maxSteady, d.steadyLevel)
+		d.maxOff = math.Max(d.maxOff, p.SteadyFreqTolerance)
+	}
 	n := int(math.Round(0.032 * float64(d.rate)))
 	h := 1
 	for h < n {
@@ -126,43 +133,13 @@ func (d *Detector) judgeLong(k int) int {
 		return -1
 	}
 	n := 2 * d.win
-	norm := 2 / (n * n)
-	r, c := 0, 4
-	for i := 1; i < 4; i++ {
-		if pw[i] > pw[r] {
-			r = i
-		}
-		if pw[4+i] > pw[c] {
-			c = 4 + i
-		}
-	}
-	pr, pc := pw[r]*norm, pw[c]*norm
-	if pr < d.minPow || pc < d.minPow {
-		return -1
-	}
-	if pc > pr*d.normTwist*2 || pr > pc*d.revTwist*2 {
-		return -1
-	}
-	for i := 0; i < 4; i++ {
-		if (i != r && pw[i]*d.weakRel > pw[r]) || (4+i != c && pw[4+i]*d.weakRel > pw[c]) {
-			return -1
-		}
-	}
-	fr, okr := d.offset(r, lre[r], lim[r], prevRe[r], prevIm[r])
-	fc, okc := d.offset(c, lre[c], lim[c], prevRe[c], prevIm[c])
-	if !okr || !okc {
-		return -1
-	}
-	pr /= d.responseN(fr, n)
-	pc /= d.responseN(fc, n)
-	if pc > pr*d.normTwist || pr > pc*d.revTwist {
-		return -1
-	}
 	var total float64
 	for _, e := range d.aen {
 		total += e
 	}
-	if pr+pc < d.p.WeakShare*total/n {
+	minPair := d.p.WeakShare * total / n
+	r, c, pr, pc, fr, fc, ok := d.pair(&pw, &lre, &lim, &prevRe, &prevIm, n, d.weakRel, minPair)
+	if !ok || pr+pc < minPair {
 		return -1
 	}
 	d.hitOff = [2]float64{fr, fc}
@@ -264,7 +241,8 @@ func (d *Detector) confirm() bool {
 		d.xbuf[i] = float64(d.hist[(p+i)&mask])
 	}
 	r, c := d.wcand/4, 4+d.wcand%4
-	var f confirmFeatures
+	f := &d.feat
+	*f = confirmFeatures{}
 	var ft [2]float64
 	rate := float64(d.rate)
 	// Each quarter of the window (8 ms, rectangular): a tone shorter than
@@ -300,6 +278,10 @@ func (d *Detector) confirm() bool {
 		f.coh[t] = (sr*sr + si*si) / (4*se + 1e-9)
 		f.steady[t] = hi / (lo + 1e-9)
 		f.off[t] = (ft[t] - d.nominal[i]) / d.nominal[i]
+		if f.steady[t] > d.maxSteady || math.Abs(f.off[t]) > d.maxOff {
+			// Neither way of confirming can pass: spare the rest.
+			return false
+		}
 	}
 	var e float64
 	for i := range n {
@@ -350,9 +332,9 @@ func (d *Detector) confirm() bool {
 		}
 		f.rel[t] = d.dft(x, ft[t]) / (rival + 1e-9)
 	}
-	ok := d.passes(&f)
+	ok := d.passes(f)
 	if confirmTrace != nil {
-		confirmTrace(d, d.wcand, &f, ok)
+		confirmTrace(d, d.wcand, f, ok)
 	}
 	return ok
 }
