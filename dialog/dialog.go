@@ -108,6 +108,8 @@ type Engine struct {
 	dataDir   string
 	announcer Announcer
 	onEvent   func(callID string, e models.Event)
+	queues    Queues
+	hold      Hold
 	// escapeWords are the telling words of the escape phrases.
 	escapeWords map[string]bool
 }
@@ -142,6 +144,12 @@ type Options struct {
 	// plus "wait" events when the IVR starts waiting for the caller. It
 	// runs on the call's goroutine and must not block.
 	OnEvent func(callID string, e models.Event)
+	// Queues serve queue nodes; nil: queue nodes apologise and go on to
+	// on_timeout.
+	Queues Queues
+	// Hold makes the music-on-hold players of queues. Default: package
+	// hold's player with a process-wide track cache.
+	Hold Hold
 }
 
 // NewEngine prepares an engine for cfg (already validated).
@@ -162,7 +170,11 @@ func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
 		o.DataDir = cfg.Resolve(cfg.DataDir)
 	}
 	e := &Engine{cfg: cfg, prompts: o.Prompts, transfers: o.Transfers, records: o.Records, ears: o.Ears, log: o.Logger, now: o.Now,
-		http: o.HTTP, dataDir: o.DataDir, announcer: o.Announcer, onEvent: o.OnEvent}
+		http: o.HTTP, dataDir: o.DataDir, announcer: o.Announcer, onEvent: o.OnEvent, queues: o.Queues, hold: o.Hold}
+	if e.hold == nil {
+		e.hold = defaultHold
+		preloadMusic(cfg)
+	}
 	e.hints = menuHints(cfg)
 	e.escapeWords = escapeVocabulary(cfg.Flow.Escape.Phrases)
 	return e, nil
@@ -200,15 +212,7 @@ type session struct {
 // Run answers and serves one call until it ends. It never panics on the
 // caller's input; an internal panic is logged and the call ends as an error.
 func (e *Engine) Run(ctx context.Context, c Call) {
-	s := &session{
-		e: e, call: c, ctx: ctx,
-		log: e.log.With("call_id", c.ID()),
-		rec: &models.CallRecord{
-			CallID: c.ID(), From: c.From(), To: c.To(), Channel: c.Channel(),
-			StartedAt: c.StartedAt().UTC(), Path: []string{}, Vars: map[string]string{},
-		},
-		secrets: map[string]string{},
-	}
+	s := e.newSession(ctx, c)
 	defer s.finish()
 	defer func() {
 		if r := recover(); r != nil {
@@ -240,6 +244,18 @@ func (e *Engine) Run(ctx context.Context, c Call) {
 	default:
 		s.log.Error("dialog error", "err", err)
 		s.setEnd(models.EndError)
+	}
+}
+
+func (e *Engine) newSession(ctx context.Context, c Call) *session {
+	return &session{
+		e: e, call: c, ctx: ctx,
+		log: e.log.With("call_id", c.ID()),
+		rec: &models.CallRecord{
+			CallID: c.ID(), From: c.From(), To: c.To(), Channel: c.Channel(),
+			StartedAt: c.StartedAt().UTC(), Path: []string{}, Vars: map[string]string{},
+		},
+		secrets: map[string]string{},
 	}
 }
 
@@ -345,6 +361,8 @@ func (s *session) runFrom(name string) error {
 			next, err = s.callback(name, n)
 		case config.KindSurvey:
 			next, err = s.survey(name, n)
+		case config.KindQueue:
+			next, err = s.queue(name, n)
 		default:
 			err = fmt.Errorf("node %q: unknown type %q", name, n.Type)
 		}

@@ -336,25 +336,30 @@ func (s *session) survey(name string, n *config.Node) (string, error) {
 	}
 }
 
+// activeAnnouncements are the announcements switched on now.
+func (s *session) activeAnnouncements() []models.Announcement {
+	if s.e.announcer != nil {
+		return s.e.announcer.Active()
+	}
+	var active []models.Announcement
+	names := make([]string, 0, len(s.e.cfg.Announcements))
+	for name := range s.e.cfg.Announcements {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if s.e.cfg.Announcements[name].Active {
+			active = append(active, models.Announcement{Name: name, Active: true})
+		}
+	}
+	return active
+}
+
 // announce plays the announcements switched on now, before the flow
 // starts, and returns the node to start from.
 func (s *session) announce() (string, error) {
 	start := s.e.cfg.Flow.Start
-	var active []models.Announcement
-	if s.e.announcer != nil {
-		active = s.e.announcer.Active()
-	} else {
-		names := make([]string, 0, len(s.e.cfg.Announcements))
-		for name := range s.e.cfg.Announcements {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			if s.e.cfg.Announcements[name].Active {
-				active = append(active, models.Announcement{Name: name, Active: true})
-			}
-		}
-	}
+	active := s.activeAnnouncements()
 	for _, a := range active {
 		if !a.Active {
 			continue

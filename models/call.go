@@ -20,6 +20,8 @@ const (
 	EndNoInput      EndReason = "no_input"      // the caller never answered the menus
 	EndAgentHangup  EndReason = "agent_hangup"  // the agent hung up a bridged call
 	EndVoicemail    EndReason = "voicemail"     // the caller left a voicemail and the flow ended
+	// EndCallbackRequested: the caller asked a queue to call them back and left.
+	EndCallbackRequested EndReason = "callback_requested"
 )
 
 // Transfer records a hand-off to a human.

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openivr/ivr/acd"
 	"github.com/openivr/ivr/admin"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
@@ -111,6 +112,19 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	var engine atomic.Pointer[dialog.Engine]
 	var srv *sip.Server
 	transfers := &sipTransfers{log: log}
+	// Agents' phones register here; queues ring them, the agent page or
+	// their static URIs.
+	registrar := &sip.Registrar{Users: agentUsers(cfg)}
+	ringer := &agentRinger{reg: registrar, log: log}
+	ringer.cfg.Store(cfg)
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	callbacks := &callbackDialer{cfg: current.Load, engine: engine.Load, log: log, ready: make(chan struct{})}
+	center, err := acd.New(acd.Options{Config: cfg, Ringer: ringer, Store: st, Callback: callbacks.place, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer center.Close()
 	// Announcements switched on through the admin API outlive reloads and restarts.
 	announcements, err := admin.Open(filepath.Join(cfg.Resolve(cfg.DataDir), "announcements.json"))
 	if err != nil {
@@ -131,7 +145,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 			return nil, err
 		}
 		e, err := dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Ears: listen, Logger: log,
-			Announcer: announcements, DataDir: c.Resolve(c.DataDir)})
+			Announcer: announcements, DataDir: c.Resolve(c.DataDir), Queues: queueService{center}})
 		if err == nil {
 			log.Info("flow ready", "speech", e.Speech(), "prompts", len(c.Prompts.Items))
 		}
@@ -151,7 +165,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		Listeners: listeners, TLSCert: cfg.Resolve(cfg.SIP.TLSCert), TLSKey: cfg.Resolve(cfg.SIP.TLSKey),
 		RTPPortMin: cfg.RTP.PortMin, RTPPortMax: cfg.RTP.PortMax, Codecs: cfg.SIP.Codecs,
 		MediaTimeout: *cfg.RTP.MediaTimeout, RingTime: cfg.SIP.RingTime, MaxCalls: cfg.SIP.MaxCalls,
-		UserAgent: "openivr/" + version, Logger: log,
+		UserAgent: "openivr/" + version, Logger: log, Registrar: registrar,
 	}
 	if cfg.SIP.PublicIP != "" {
 		scfg.PublicIP = net.ParseIP(cfg.SIP.PublicIP)
@@ -177,6 +191,8 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		return err
 	}
 	defer trunks.Close()
+	ringer.srv, callbacks.srv, callbacks.dialTrunk = srv, srv, trunks.Dial
+	close(callbacks.ready) // restored callbacks may be placed from now on
 
 	// SIGHUP reloads the config; a bad file is refused and the old flow
 	// keeps serving. Listener and port changes need a restart.
@@ -197,6 +213,10 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 					if ne, err = build(nc); err == nil {
 						engine.Store(ne)
 						announcements.SetConfig(nc)
+						current.Store(nc)
+						ringer.cfg.Store(nc)
+						registrar.SetUsers(agentUsers(nc))
+						center.Reload(nc)
 						log.Info("config reloaded", "file", f.config)
 						continue
 					}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/openivr/ivr/bridge"
 	"github.com/openivr/ivr/dialog"
 	"github.com/openivr/ivr/models"
 	"github.com/openivr/ivr/telephony/sip"
@@ -19,11 +20,16 @@ type sipTransfers struct {
 }
 
 func (t *sipTransfers) Transfer(ctx context.Context, c dialog.Call, tgt dialog.Target) (dialog.TransferResult, error) {
-	sc, ok := c.(*sip.Call)
+	me, ok := c.(bridge.Leg)
 	if !ok {
-		return dialog.TransferResult{Outcome: "failed"}, fmt.Errorf("transfer: %s calls cannot be transferred yet", c.Channel())
+		return dialog.TransferResult{Outcome: "failed"}, fmt.Errorf("transfer: %s calls cannot be bridged", c.Channel())
 	}
-	if tgt.Method == "refer" || tgt.Method == "auto" {
+	sc, isSIP := c.(*sip.Call)
+	if !isSIP && tgt.Method == "refer" {
+		// A browser cannot be sent elsewhere: the IVR bridges instead.
+		tgt.Method = "bridge"
+	}
+	if isSIP && (tgt.Method == "refer" || tgt.Method == "auto") {
 		err := sc.Refer(ctx, tgt.URI, tgt.Headers)
 		if err == nil {
 			return dialog.TransferResult{Method: "refer", Outcome: "accepted", CallerLeft: true, EndReason: models.EndTransferred}, nil
@@ -34,8 +40,8 @@ func (t *sipTransfers) Transfer(ctx context.Context, c dialog.Call, tgt dialog.T
 		t.log.Info("REFER refused, bridging instead", "call_id", c.ID(), "err", err)
 	}
 	agent, err := t.srv.Dial(ctx, tgt.URI, sip.DialOptions{
-		FromUser:    sc.FromUser(),
-		DisplayName: sc.FromUser(),
+		FromUser:    userPart(c.FromUser()),
+		DisplayName: c.FromUser(),
 		Headers:     tgt.Headers,
 		RingTimeout: tgt.RingTimeout,
 	})
@@ -53,13 +59,13 @@ func (t *sipTransfers) Transfer(ctx context.Context, c dialog.Call, tgt dialog.T
 		return res, err
 	}
 	defer agent.Close()
-	first := sip.Bridge(ctx, sc, agent)
+	first := bridge.Connect(ctx, me, agent)
 	res := dialog.TransferResult{Method: "bridge", Outcome: "answered", CallerLeft: true, EndReason: models.EndTransferred}
 	switch first {
-	case sc:
+	case me:
 		res.Detail = "caller hung up"
 		agent.Hangup(context.Background())
-	case agent:
+	case bridge.Leg(agent):
 		res.Detail = "agent hung up"
 		res.EndReason = models.EndAgentHangup
 	default:

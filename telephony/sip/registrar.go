@@ -3,6 +3,7 @@ package sip
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,28 @@ func (r *Registrar) init() {
 	}
 }
 
+// password is user's password (ok false: no such user).
+func (r *Registrar) password(user string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.Users[user]
+	return p, ok
+}
+
+// SetUsers replaces the users (a config reload). Bindings of users who
+// are gone lapse at once.
+func (r *Registrar) SetUsers(users map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.init()
+	r.Users = users
+	for u := range r.bindings {
+		if _, ok := users[u]; !ok {
+			delete(r.bindings, u)
+		}
+	}
+}
+
 // Lookup returns the live bindings of user, newest expiry first.
 func (r *Registrar) Lookup(user string) []Binding {
 	r.mu.Lock()
@@ -69,6 +92,7 @@ func (r *Registrar) Lookup(user string) []Binding {
 		}
 		out = append(out, *b)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Expires.After(out[j].Expires) })
 	return out
 }
 
@@ -83,7 +107,7 @@ func (r *Registrar) serve(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	user := to.Address.User
-	if _, ok := r.Users[user]; !ok {
+	if _, ok := r.password(user); !ok {
 		respond(tx, req, 404, "Not Found")
 		return
 	}
@@ -157,8 +181,9 @@ func (r *Registrar) authorized(req *gosip.Request, user string) bool {
 	if cred.QOP != "" {
 		chal.QOP = []string{cred.QOP}
 	}
+	password, _ := r.password(user)
 	want, err := digest.Digest(chal, digest.Options{Method: string(req.Method), URI: cred.URI,
-		Username: user, Password: r.Users[user], Count: cred.Nc, Cnonce: cred.Cnonce})
+		Username: user, Password: password, Count: cred.Nc, Cnonce: cred.Cnonce})
 	return err == nil && want.Response == cred.Response
 }
 
