@@ -218,6 +218,11 @@ func parseTarget(s, transport string) (gosip.Uri, error) {
 	if s == "" {
 		return u, errors.New("empty address")
 	}
+	switch transport {
+	case "udp", "tcp", "tls":
+	default:
+		return u, fmt.Errorf("unknown transport %q", transport)
+	}
 	low := strings.ToLower(s)
 	if !strings.HasPrefix(low, "sip:") && !strings.HasPrefix(low, "sips:") {
 		s = "sip:" + s

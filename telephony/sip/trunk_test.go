@@ -615,16 +615,21 @@ func FuzzParseTarget(f *testing.F) {
 		f.Add(s, "tcp")
 	}
 	f.Fuzz(func(t *testing.T, s, transport string) {
-		u, err := parseTarget(s, transport)
-		if err != nil {
-			return
+		if _, err := parseTarget(s, transport); err == nil && transport != "udp" && transport != "tcp" && transport != "tls" {
+			t.Fatalf("transport %q accepted", transport)
 		}
-		if u.Host == "" {
-			t.Fatalf("%q: no host", s)
-		}
-		var again gosip.Uri
-		if err := gosip.ParseUri(u.String(), &again); err != nil {
-			t.Fatalf("%q -> %q does not parse again: %v", s, u.String(), err)
+		for _, tr := range []string{"udp", "tcp", "tls"} {
+			u, err := parseTarget(s, tr)
+			if err != nil {
+				continue
+			}
+			if u.Host == "" {
+				t.Fatalf("%q: no host", s)
+			}
+			var again gosip.Uri
+			if err := gosip.ParseUri(u.String(), &again); err != nil {
+				t.Fatalf("%q (%s) -> %q does not parse again: %v", s, tr, u.String(), err)
+			}
 		}
 	})
 }
