@@ -19,6 +19,7 @@ import (
 
 	"github.com/openivr/ivr/acd"
 	"github.com/openivr/ivr/admin"
+	"github.com/openivr/ivr/agentdesk"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dialog"
@@ -233,8 +234,17 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		return err
 	}
 
-	adminAPI := admin.Handler(announcements, func() string { return engine.Load().Config().Admin.Token })
-	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: httpHandler(st, srv, wrtc, adminAPI, trunks, func() string { return engine.Load().Config().Admin.Token }), ReadHeaderTimeout: 10 * time.Second}
+	token := func() string { return engine.Load().Config().Admin.Token }
+	// The agent page: agents sign in, see the screen pop and answer in
+	// the browser.
+	desk := agentdesk.New(center, wrtc.srv, log, agentdesk.WithAdminToken(token))
+	ringer.desk.Store(browserDesk(desk))
+	defer desk.Close()
+	adminAPI := admin.Handler(announcements, token)
+	mux := httpHandler(st, srv, wrtc, adminAPI, trunks, token)
+	desk.Mount(mux)
+	hs := &http.Server{Addr: cfg.HTTP.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(desk.Close)
 	hl, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -251,7 +261,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	return err
 }
 
-func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService, adminAPI http.Handler, trunks *trunkSet, token func() string) http.Handler {
+func httpHandler(st *store.Store, srv *sip.Server, wrtc *webrtcService, adminAPI http.Handler, trunks *trunkSet, token func() string) *http.ServeMux {
 	mux := http.NewServeMux()
 	trunks.Mount(mux, token)
 	wrtc.Mount(mux)
