@@ -51,6 +51,8 @@ type Library struct {
 	mu      sync.Mutex
 	tracks  map[trackKey]*entry
 	pattern map[int]*Track // generated fallback, by rate
+	queue   []job          // decodings not started, in order
+	working bool           // a worker goroutine is draining queue
 }
 
 type trackKey struct {
@@ -110,15 +112,44 @@ func (l *Library) entry(path string, rate int) (*entry, error) {
 	if e == nil || e.size != st.Size() || !e.modTime.Equal(st.ModTime()) {
 		e = &entry{ready: make(chan struct{}), size: st.Size(), modTime: st.ModTime()}
 		l.tracks[k] = e
-		go func() {
-			e.t, e.err = decode(path, rate)
-			if e.err != nil {
-				l.log.Warn("music on hold: file skipped", "file", path, "err", e.err)
-			}
-			close(e.ready)
-		}()
+		l.queue = append(l.queue, job{e, path, rate})
+		if !l.working {
+			l.working = true
+			go l.work()
+		}
 	}
 	return e, nil
+}
+
+// job is a decoding waiting for the library's worker.
+type job struct {
+	e    *entry
+	path string
+	rate int
+}
+
+// work decodes queued files one at a time, in the order asked for, and
+// ends when the queue is empty. One at a time: decoding is CPU work that
+// live calls share a machine with, and a five-minute file takes tens of
+// megabytes while it decodes.
+func (l *Library) work() {
+	for {
+		l.mu.Lock()
+		if len(l.queue) == 0 {
+			l.working = false
+			l.queue = nil
+			l.mu.Unlock()
+			return
+		}
+		j := l.queue[0]
+		l.queue = l.queue[1:]
+		l.mu.Unlock()
+		j.e.t, j.e.err = decode(j.path, j.rate)
+		if j.e.err != nil {
+			l.log.Warn("music on hold: file skipped", "file", j.path, "err", j.e.err)
+		}
+		close(j.e.ready)
+	}
 }
 
 // done reports without waiting whether the decoding has finished.
@@ -187,13 +218,27 @@ func decode(path string, rate int) (*Track, error) {
 	}
 	s := c.Samples
 	if c.Rate != rate {
-		s = audio.Resample(s, c.Rate, rate)
+		s = resample(s, c.Rate, rate)
 	}
 	s = trimQuiet(s, rate)
 	if len(s) < rate/10 {
 		return nil, fmt.Errorf("%s: %w", path, ErrEmpty)
 	}
 	return newTrack(path, rate, s), nil
+}
+
+// resample converts a whole track as audio.Resample does, but in 20 ms
+// steps, so the filter's working memory stays small for long files.
+func resample(in []int16, from, to int) []int16 {
+	r := audio.NewResampler(from, to)
+	want := int(int64(len(in)) * int64(to) / int64(from))
+	out := make([]int16, 0, want+to/50)
+	step := max(1, from/50)
+	for i := 0; i < len(in); i += step {
+		out = r.Process(out, in[i:min(len(in), i+step)])
+	}
+	out = r.Flush(out)
+	return out[:min(len(out), want)]
 }
 
 // Silence trimming: music files often open or close on seconds of silence

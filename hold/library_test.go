@@ -135,3 +135,13 @@ func TestTrackNotDecodedYetIsPassedOver(t *testing.T) {
 		t.Fatalf("once b is decoded it does not join the rotation (differs at %d)", i)
 	}
 }
+
+func TestResampleMatchesAudio(t *testing.T) {
+	in := noise(3, 8000, 12345)
+	for _, rates := range [][2]int{{8000, 16000}, {16000, 8000}, {44100, 8000}, {8000, 48000}, {11025, 16000}} {
+		want := audio.Resample(in, rates[0], rates[1])
+		if i := firstDiff(resample(in, rates[0], rates[1]), want); i >= 0 {
+			t.Errorf("%d to %d: differs from audio.Resample at %d", rates[0], rates[1], i)
+		}
+	}
+}

@@ -126,22 +126,35 @@ func NewPlayer(lib *Library, tracks []string, rate int, start int, opts ...Optio
 	for _, o := range opts {
 		o(p)
 	}
-	for _, path := range tracks {
-		e, err := lib.entry(path, rate)
-		if err != nil {
-			p.skipped = append(p.skipped, err)
-			continue
-		}
-		p.slots = append(p.slots, slot{e: e})
-	}
-	if len(p.slots) > 0 {
-		first := start % len(p.slots)
+	if n := len(tracks); n > 0 {
+		first := start % n
 		if first < 0 {
-			first += len(p.slots)
+			first += n
+		}
+		// Ask for the first track first: the library decodes in order.
+		es := make([]*entry, n)
+		for i := range n {
+			j := (first + i) % n
+			e, err := lib.entry(tracks[j], rate)
+			if err != nil {
+				p.skipped = append(p.skipped, err)
+				continue
+			}
+			es[j] = e
+		}
+		firstSlot := 0
+		for j, e := range es {
+			if e == nil {
+				continue
+			}
+			if j < first {
+				firstSlot++
+			}
+			p.slots = append(p.slots, slot{e: e})
 		}
 		// Wait for the first track that decodes; a broken one is skipped.
 		for i := range p.slots {
-			j := (first + i) % len(p.slots)
+			j := (firstSlot + i) % len(p.slots)
 			<-p.slots[j].e.ready
 			if p.resolveLocked(j) {
 				p.ti = j

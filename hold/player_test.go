@@ -427,11 +427,13 @@ func TestRealMusicOnHold(t *testing.T) {
 	// Once around all the tracks with an announcement every 30 s.
 	var out []int16
 	clip := clipNoise(9, 3*r8)
+	var asked []int // output sample of each request
 	for i := 0; len(out) < total; i++ {
 		mode := AtBreak
 		if i%4 == 3 {
 			mode = Urgent
 		}
+		asked = append(asked, len(out))
 		p.Announce(audio.Clip{Rate: r8, Samples: clip}, mode)
 		out = append(out, read(t, p, 30*r8, 160)...)
 	}
@@ -442,8 +444,18 @@ func TestRealMusicOnHold(t *testing.T) {
 	// dB below the 300 ms before the fade, or the track had ended.
 	breaks := 0
 	for at := index(out, clip[:200], 0); at >= 0; at = index(out, clip[:200], at+len(clip)) {
-		breaks++
 		end := at - ms(r8, 150)
+		// Each request is heard within 8 s (2 s when urgent).
+		if breaks < len(asked) {
+			wait, within := end-asked[breaks], 8*r8
+			if breaks%4 == 3 {
+				within = 2 * r8
+			}
+			if wait < 0 || wait > within {
+				t.Errorf("announcement %d: music stopped %.2f s after the request", breaks, float64(wait)/r8)
+			}
+		}
+		breaks++
 		music := out[end-ms(r8, 600) : end-ms(r8, 300)]
 		last := out[end-ms(r8, 10) : end]
 		if rms(last) > 0.1*rms(music)+30 {
