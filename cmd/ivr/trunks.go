@@ -76,6 +76,16 @@ func (ts *trunkSet) Dial(ctx context.Context, trunk, number string, opts sip.Dia
 	return t.Dial(ctx, number, opts)
 }
 
+// DialURI calls uri (a queue callback's own URI template, say) through
+// the named trunk: its caller ID, credentials and outbound proxy.
+func (ts *trunkSet) DialURI(ctx context.Context, trunk, uri string, opts sip.DialOptions) (*sip.Call, error) {
+	t, ok := ts.trunks[trunk]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", errNoTrunk, trunk)
+	}
+	return t.DialURI(ctx, uri, opts)
+}
+
 // Status reports every trunk's registration, by name.
 func (ts *trunkSet) Status() []sip.TrunkStatus {
 	out := make([]sip.TrunkStatus, 0, len(ts.names))
