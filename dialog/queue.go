@@ -72,8 +72,13 @@ const (
 	textCallbackAgents = "Please hold. We are connecting you to the next available person."
 )
 
-// firstAnnouncement is when a waiting caller first hears where they stand.
-const firstAnnouncement = 2 * time.Second
+// firstAnnouncement is when a waiting caller first hears where they
+// stand; overridePoll is how often the wait looks for a newly switched-on
+// override message. Variables for tests.
+var (
+	firstAnnouncement = 2 * time.Second
+	overridePoll      = time.Second
+)
 
 // callbackPhrases ask for a callback in words.
 var callbackPhrases = []string{"call me back", "callback", "call back", "ring me back", "phone me back"}
@@ -144,7 +149,11 @@ func (s *session) waitInQueue(q *queueNode, offerCallback bool) (string, error) 
 	// in a moment when an agent is free), then every announce_every.
 	first := time.NewTimer(firstAnnouncement)
 	defer first.Stop()
+	// An override switched on before the caller came was heard with the
+	// announcements at the start of the call.
 	overrideSince := s.overrideActive(qc)
+	poll := time.NewTicker(overridePoll)
+	defer poll.Stop()
 	s.waiting(q.name)
 	for {
 		select {
@@ -168,6 +177,7 @@ func (s *session) waitInQueue(q *queueNode, offerCallback bool) (string, error) 
 			announce.Reset(qc.AnnounceEvery)
 		case <-announce.C:
 			s.queueAnnounce(q, callbackKey != 0)
+		case <-poll.C:
 		case d := <-s.call.Digits():
 			s.digit(d)
 			switch {
