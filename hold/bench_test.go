@@ -94,9 +94,11 @@ func BenchmarkNewPlayer(b *testing.B) {
 	lib := NewLibrary(nil)
 	lib.Preload(paths, r8)
 	b.ReportAllocs()
+	stop := benchcpu.Report(b)
 	for i := 0; b.Loop(); i++ {
 		NewPlayer(lib, paths, r8, i)
 	}
+	stop()
 }
 
 // BenchmarkLoad is decoding one minute of 8 kHz WAV into a 16 kHz track
@@ -104,9 +106,11 @@ func BenchmarkNewPlayer(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	paths := benchTracks(b)
 	b.ReportAllocs()
+	stop := benchcpu.Report(b)
 	for b.Loop() {
 		if _, err := decode(paths[0], audio.Rate16k); err != nil {
 			b.Fatal(err)
 		}
 	}
+	stop()
 }

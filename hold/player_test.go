@@ -415,9 +415,11 @@ func TestRealMusicOnHold(t *testing.T) {
 		t.Skip("no music in " + config.DefaultMusicDir + " (Debian package asterisk-moh-opsound-wav)")
 	}
 	lib := NewLibrary(nil)
+	t0 := time.Now()
 	if errs := lib.Preload(files, r8); len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	t.Logf("decoded %d files in %v", len(files), time.Since(t0).Round(time.Millisecond))
 	p := NewPlayer(lib, files, r8, 2)
 	var total int
 	for _, f := range files {
@@ -465,7 +467,7 @@ func TestRealMusicOnHold(t *testing.T) {
 	if breaks < len(out)/r8/30-1 {
 		t.Errorf("%d announcements heard in %d s", breaks, len(out)/r8)
 	}
-	t.Logf("%d s of music, %d breaks, longest silence %v", len(out)/r8, breaks, longestSilence(out, r8))
+	t.Logf("%d s of music (%.1f MB of samples kept), %d breaks, longest silence %v", len(out)/r8, float64(2*total)/1e6, breaks, longestSilence(out, r8))
 }
 
 func TestPatternWhenNoTracks(t *testing.T) {
