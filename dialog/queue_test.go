@@ -53,6 +53,12 @@ type agentDevice struct {
 	talk   time.Duration
 }
 
+func (d *agentDevice) set(f func(d *agentDevice)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(d)
+}
+
 func (d *agentDevice) Reachable(string) bool { d.mu.Lock(); defer d.mu.Unlock(); return d.reach }
 func (d *agentDevice) Ring(ctx context.Context, a string, o acd.Offer) (bridge.Leg, error) {
 	d.mu.Lock()
@@ -180,7 +186,7 @@ func runLeg(t *testing.T, e *Engine, c legCall, script func()) {
 
 func TestQueueMaxWaitGoesToTimeoutNode(t *testing.T) {
 	qs := queueEngine(t, func(q *config.Queue) { q.MaxWait = 300 * time.Millisecond })
-	qs.dev.reach = true // alice is signed in but never answers
+	qs.dev.set(func(d *agentDevice) { d.reach = true }) // alice is signed in but never answers
 	c := legCall{newTestCall(time.Millisecond)}
 	runLeg(t, qs.e, c, nil)
 	r := qs.recs.last
@@ -207,7 +213,7 @@ func TestQueueLeaveWhenEmpty(t *testing.T) {
 
 func TestQueueOverrideAtBreakThenAgentThenSurvey(t *testing.T) {
 	qs := queueEngine(t, nil)
-	qs.dev.answer, qs.dev.talk = true, 50*time.Millisecond
+	qs.dev.set(func(d *agentDevice) { d.answer, d.talk = true, 50*time.Millisecond })
 	c := legCall{newTestCall(time.Millisecond)}
 	runLeg(t, qs.e, c, func() {
 		time.Sleep(150 * time.Millisecond) // waiting: nobody is signed in yet
@@ -215,9 +221,7 @@ func TestQueueOverrideAtBreakThenAgentThenSurvey(t *testing.T) {
 		qs.storm.on = true
 		qs.storm.mu.Unlock()
 		time.Sleep(100 * time.Millisecond)
-		qs.dev.mu.Lock()
-		qs.dev.reach = true // alice signs in and answers
-		qs.dev.mu.Unlock()
+		qs.dev.set(func(d *agentDevice) { d.reach = true }) // alice signs in and answers
 	})
 	r := qs.recs.last
 	if strings.Join(r.Path, ">") != "wait>survey>done" {
