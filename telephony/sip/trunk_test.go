@@ -633,3 +633,35 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestTrunkRegistersOverTCP: transport tcp puts ;transport=tcp on the
+// registrar URI and registers the TCP contact.
+func TestTrunkRegistersOverTCP(t *testing.T) {
+	reg := &Registrar{Users: map[string]string{"acme": "s3cret"}}
+	prov, _ := startServer(t, Config{Registrar: reg}, HandlerFunc(noCalls))
+	var provAddr string
+	for _, l := range prov.Addrs() {
+		if l.Network == "tcp" {
+			provAddr = l.Addr
+		}
+	}
+	ivr, _ := startServer(t, Config{}, HandlerFunc(noCalls))
+	tr, err := ivr.StartTrunk(context.Background(), TrunkConfig{Name: "acme", Registrar: provAddr, Transport: "TCP",
+		Username: "acme", Password: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	waitFor(t, 5*time.Second, "registered", func() bool { return tr.Status().Registered })
+	if st := tr.Status(); st.Registrar != "sip:"+provAddr+";transport=tcp" || st.Granted != 300 {
+		t.Errorf("status %+v", st)
+	}
+	b := reg.Lookup("acme")
+	if len(b) != 1 || !strings.HasSuffix(b[0].Contact, ";transport=tcp") {
+		t.Fatalf("bindings %+v, want the TCP contact", b)
+	}
+	tr.Close()
+	if b := reg.Lookup("acme"); len(b) != 0 {
+		t.Errorf("still bound: %+v", b)
+	}
+}
