@@ -109,12 +109,6 @@ type modelConfig struct {
 	C           float64 // SVM inverse regularization when Options.C is 0
 	crammer     bool    // one multi-class Crammer-Singer SVM instead of one-vs-rest
 	seed        uint64  // of the SVM's example order; 0 means 1
-	oosWeight   float64 // C multiplier of the rejection class's examples (Crammer-Singer); 0 means 1
-	// views, when set, trains one model per view (a bit mask of feature
-	// groups, trained on those groups' features only) and sums their
-	// scores weighted by viewWeight, instead of one model on all features.
-	views      []uint8
-	viewWeight []float32
 }
 
 // defaultConfig: one Crammer-Singer SVM over all classes, at most 10
@@ -188,17 +182,45 @@ func train(intents []Intent, opts Options, cfg modelConfig) (*Classifier, error)
 	if p.C <= 0 {
 		p.C = cfg.C
 	}
-	p.weighted, p.weight = c.oos, cfg.oosWeight
 	if p.workers <= 0 {
 		p.workers = runtime.GOMAXPROCS(0)
 	}
-	c.vocab, c.model = fit(texts, labels, len(c.names), p, cfg)
 	folds := opts.CalibrationFolds
 	if folds == 0 && len(texts) >= autoCalibrationMin && len(texts) <= autoCalibrationMax {
 		folds = 3
 	}
-	if folds > 1 && opts.Temperature <= 0 {
-		c.calibrateFolds(texts, labels, folds, p, cfg, opts.Threshold <= 0)
+	if folds <= 1 || opts.Temperature > 0 {
+		folds = 0
+	}
+	// The model and the calibration folds train concurrently: the
+	// Crammer-Singer solver uses one core, one-vs-rest all workers.
+	parallel := 1
+	if cfg.crammer {
+		parallel = p.workers
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f()
+		}()
+	}
+	base := *c
+	foldRows := make([][]scoredRow, folds)
+	run(func() { c.vocab, c.model = fit(texts, labels, len(c.names), p, cfg) })
+	for f := range folds {
+		run(func() { foldRows[f] = base.foldRows(texts, labels, folds, f, p, cfg) })
+	}
+	wg.Wait()
+	if rows := slices.Concat(foldRows...); len(rows) > 0 {
+		c.temp = fitTemperature(rows, c.oos)
+		if opts.Threshold <= 0 && c.oos >= 0 {
+			c.threshold = c.bestThreshold(rows, c.softmaxRows(rows))
+		}
 	}
 	c.scratch = &sync.Pool{New: func() any { return c.newScratch() }}
 	c.trainTime = time.Since(start)
@@ -219,9 +241,6 @@ func fit(texts []string, labels []int, classes int, p svmParams, cfg modelConfig
 	for i, d := range docs {
 		X[i] = vocab.vectorize(d, sparse{})
 	}
-	if len(cfg.views) > 0 {
-		return vocab, trainViews(X, labels, classes, vocab, p, cfg)
-	}
 	return vocab, trainLinear(X, labels, classes, len(vocab.idf), p, cfg)
 }
 
@@ -232,93 +251,26 @@ func trainLinear(X []sparse, labels []int, classes, dim int, p svmParams, cfg mo
 	return trainSVM(X, labels, classes, dim, p)
 }
 
-// trainViews trains one model per view of the features, concurrently,
-// and sums them into one linear model.
-func trainViews(X []sparse, labels []int, classes int, vocab *vocabulary, p svmParams, cfg modelConfig) *linearModel {
-	dim := len(vocab.idf)
-	out := &linearModel{classes: classes, weights: make([]float32, dim*classes), bias: make([]float32, classes)}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for v, mask := range cfg.views {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]int32, dim) // global column -> view column, or -1
-			var global []int32
-			for f := range dim {
-				local[f] = -1
-				if mask&(1<<vocab.group[f]) != 0 {
-					local[f] = int32(len(global))
-					global = append(global, int32(f))
-				}
-			}
-			Xv := make([]sparse, len(X))
-			for i, x := range X {
-				var s sparse
-				for k, f := range x.idx {
-					if l := local[f]; l >= 0 {
-						s.idx = append(s.idx, l)
-						s.val = append(s.val, x.val[k])
-					}
-				}
-				Xv[i] = s
-			}
-			pv := p
-			pv.workers = max(1, p.workers/len(cfg.views))
-			m := trainLinear(Xv, labels, classes, len(global), pv, cfg)
-			w := float32(1)
-			if v < len(cfg.viewWeight) {
-				w = cfg.viewWeight[v]
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for l, f := range global {
-				dst := out.weights[int(f)*classes : int(f+1)*classes]
-				for c, x := range m.weights[l*classes : (l+1)*classes] {
-					dst[c] += w * x
-				}
-			}
-			for c, b := range m.bias {
-				out.bias[c] += w * b
-			}
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// calibrateFolds fits the temperature, and the threshold when asked and
-// out-of-scope examples exist, on out-of-fold predictions.
-func (c *Classifier) calibrateFolds(texts []string, labels []int, folds int, p svmParams, cfg modelConfig, threshold bool) {
+// foldRows trains on the phrases outside fold f (of folds, by index
+// modulo) and scores the phrases in it, for calibration on out-of-fold
+// predictions. It returns nil when either side is empty.
+func (c Classifier) foldRows(texts []string, labels []int, folds, f int, p svmParams, cfg modelConfig) []scoredRow {
+	var trT []string
+	var trL []int
 	var held []Example
-	var rows []scoredRow
-	for f := range folds {
-		var trT []string
-		var trL []int
-		held = held[:0]
-		for i := range texts {
-			if i%folds == f {
-				name := c.names[labels[i]]
-				held = append(held, Example{Text: texts[i], Intent: name})
-			} else {
-				trT = append(trT, texts[i])
-				trL = append(trL, labels[i])
-			}
+	for i := range texts {
+		if i%folds == f {
+			held = append(held, Example{Text: texts[i], Intent: c.names[labels[i]]})
+		} else {
+			trT = append(trT, texts[i])
+			trL = append(trL, labels[i])
 		}
-		if len(held) == 0 || len(trT) == 0 {
-			continue
-		}
-		sub := *c
-		sub.vocab, sub.model = fit(trT, trL, len(c.names), p, cfg)
-		rows = append(rows, sub.scoreRows(held)...)
 	}
-	if len(rows) == 0 {
-		return
+	if len(held) == 0 || len(trT) == 0 {
+		return nil
 	}
-	c.temp = fitTemperature(rows, c.oos)
-	if threshold && c.oos >= 0 {
-		c.threshold = c.bestThreshold(rows, c.softmaxRows(rows))
-	}
+	c.vocab, c.model = fit(trT, trL, len(c.names), p, cfg)
+	return c.scoreRows(held)
 }
 
 // scratch is per-call working memory, pooled so Classify allocates only

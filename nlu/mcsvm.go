@@ -14,9 +14,6 @@ import (
 // p.bias. Scoring one example reads the contiguous feature-major weight
 // rows, so a pass costs about as much as classifying the training set.
 func trainCS(X []sparse, y []int, classes, dim int, p svmParams) *linearModel {
-	if p.weight <= 0 {
-		p.weighted = -1
-	}
 	l := len(X)
 	// Column dim is the bias feature.
 	w := make([]float32, (dim+1)*classes)
@@ -59,9 +56,6 @@ func trainCS(X []sparse, y []int, classes, dim int, p svmParams) *linearModel {
 			i := index[s]
 			ai := qd[i]
 			ci := p.C
-			if y[i] == p.weighted {
-				ci *= p.weight
-			}
 			alphaI := alpha[i*classes : (i+1)*classes]
 			ix := alphaIndex[i*classes : (i+1)*classes]
 			na := activeI[i]

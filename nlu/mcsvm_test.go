@@ -87,7 +87,7 @@ func TestCrammerSingerSeparable(t *testing.T) {
 		X = append(X, point(i%classes))
 		y = append(y, i%classes)
 	}
-	m := trainCS(X, y, classes, dim, svmParams{C: 1, bias: 1, epochs: 50, tol: 0.01, seed: 1, weighted: -1})
+	m := trainCS(X, y, classes, dim, svmParams{C: 1, bias: 1, epochs: 50, tol: 0.01, seed: 1})
 	sc := make([]float64, classes)
 	for i, x := range X {
 		m.scores(x, sc)

@@ -36,10 +36,6 @@ type svmParams struct {
 	tol     float64 // stop when the projected gradient spread is below this
 	workers int
 	seed    uint64
-	// weighted is a class whose examples get weight x C (Crammer-Singer
-	// only); -1 for none.
-	weighted int
-	weight   float64
 }
 
 // trainSVM fits one binary L2-regularized squared-hinge SVM per class by

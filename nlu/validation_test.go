@@ -1,6 +1,7 @@
 package nlu
 
 import (
+	"fmt"
 	"os"
 	"sort"
 	"testing"
@@ -34,15 +35,21 @@ func variants() []namedConfig {
 		f(&c)
 		out = append(out, namedConfig{name, c})
 	}
+	for _, seed := range []uint64{2, 3, 4} {
+		add(fmt.Sprintf("order %d", seed), func(c *modelConfig) { c.seed = seed })
+	}
 	add("one-vs-rest, 4 passes", func(c *modelConfig) { c.crammer, c.epochs = false, 4 })
 	add("5 passes", func(c *modelConfig) { c.epochs = 5 })
+	add("7 passes", func(c *modelConfig) { c.epochs = 7 })
 	add("20 passes", func(c *modelConfig) { c.epochs = 20 })
 	add("C=0.5", func(c *modelConfig) { c.C = 0.5 })
 	add("C=2", func(c *modelConfig) { c.C = 2 })
+	add("char 1-4", func(c *modelConfig) { c.spec.charMin = 1 })
 	add("char 2-5", func(c *modelConfig) { c.spec.charMax = 5 })
 	add("char 3-5", func(c *modelConfig) { c.spec.charMin, c.spec.charMax = 3, 5 })
+	add("char 2-3", func(c *modelConfig) { c.spec.charMax = 3 })
 	add("words x0.7", func(c *modelConfig) { c.groupWeight[groupWord] = 0.7 })
-	add("words x1.5", func(c *modelConfig) { c.groupWeight[groupWord] = 1.5 })
+	add("words x1.4", func(c *modelConfig) { c.groupWeight[groupWord] = 1.4 })
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
 	return out
 }
