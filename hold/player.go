@@ -32,6 +32,7 @@ const (
 	DefaultFadeIn       = 500 * time.Millisecond
 	DefaultPauseBefore  = 150 * time.Millisecond
 	DefaultPauseAfter   = 500 * time.Millisecond
+	DefaultMinMusic     = 3 * time.Second
 )
 
 // Option changes a Player's timing.
@@ -41,6 +42,13 @@ type Option func(*Player)
 // end of the track or a quiet moment; it plays within this time.
 func WithLookahead(d time.Duration) Option {
 	return func(p *Player) { p.lookahead = p.samples(d) }
+}
+
+// WithMinMusic sets how much music plays after a break before an AtBreak
+// announcement may take the next one (not counting the end of a track,
+// always a natural break). Urgent announcements do not wait for it.
+func WithMinMusic(d time.Duration) Option {
+	return func(p *Player) { p.minMusic = p.samples(d) }
 }
 
 // WithUrgentWithin sets how far ahead an Urgent announcement looks.
@@ -79,6 +87,7 @@ type Player struct {
 	rate int
 	// Timing, in samples at rate; set by options, then fixed.
 	lookahead, urgent       int
+	minMusic                int
 	fadeOut, fadeIn         int
 	pauseBefore, pauseAfter int
 
@@ -97,6 +106,7 @@ type Player struct {
 	queue    []*pending
 	cur      *pending // playing in phClip
 	clipPos  int
+	heard    int // samples of music since the last break
 	stopped  bool
 	breaks   int // breaks taken, for tests and logs
 }
@@ -121,11 +131,13 @@ func NewPlayer(lib *Library, tracks []string, rate int, start int, opts ...Optio
 	p := &Player{rate: rate, brk: -1}
 	p.lookahead = p.samples(DefaultLookahead)
 	p.urgent = p.samples(DefaultUrgentWithin)
+	p.minMusic = p.samples(DefaultMinMusic)
 	p.fadeOut, p.fadeIn = p.samples(DefaultFadeOut), p.samples(DefaultFadeIn)
 	p.pauseBefore, p.pauseAfter = p.samples(DefaultPauseBefore), p.samples(DefaultPauseAfter)
 	for _, o := range opts {
 		o(p)
 	}
+	p.heard = p.minMusic // no break yet to keep apart from
 	if n := len(tracks); n > 0 {
 		first := start % n
 		if first < 0 {
@@ -257,11 +269,15 @@ func (p *Player) Announce(clip audio.Clip, mode Mode) <-chan struct{} {
 	if p.ph != phMusic {
 		return done // a break is under way: it plays in this one
 	}
-	within := p.lookahead
+	within, after := p.lookahead, p.fadeOut
 	if a.urgent {
 		within = p.urgent
+	} else if p.heard < p.minMusic {
+		// The music has only just come back: let it play a little
+		// first, or the break sounds like a stutter.
+		after = max(after, p.minMusic-p.heard)
 	}
-	b := p.planLocked(within)
+	b := p.planLocked(after, within)
 	if p.brk < 0 || b < p.brk && p.pos < p.brk-p.fadeOut {
 		p.brk = b
 	}
@@ -270,13 +286,13 @@ func (p *Player) Announce(clip audio.Clip, mode Mode) <-chan struct{} {
 
 // planLocked picks where the music stops for an announcement within the
 // next within samples: the end of the track if it comes by then, else the
-// quietest moment at least one fade-out ahead.
-func (p *Player) planLocked(within int) int {
+// quietest moment at least after samples ahead (one fade-out or more).
+func (p *Player) planLocked(after, within int) int {
 	t := p.slots[p.ti].t
 	if len(t.Samples)-p.pos <= within {
 		return len(t.Samples)
 	}
-	return t.quietest(p.pos+p.fadeOut, p.pos+within, p.fadeOut)
+	return t.quietest(p.pos+after, p.pos+max(after, within), p.fadeOut)
 }
 
 // quietest returns the sample in [lo, hi] (rounded to the level blocks)
@@ -410,6 +426,7 @@ func (p *Player) musicLocked(out []int16) int {
 			}
 			p.brk = -1
 			p.breaks++
+			p.heard = 0
 			p.ph, p.gap, p.fadeLeft = phBefore, p.pauseBefore, 0
 			if p.gap == 0 {
 				p.nextLocked()
@@ -441,6 +458,7 @@ func (p *Player) musicLocked(out []int16) int {
 		}
 	}
 	p.pos += k
+	p.heard += k
 	return k
 }
 

@@ -623,3 +623,29 @@ func TestReadPCMAllocatesNothing(t *testing.T) {
 		t.Fatal("the announcements did not play during the measurement")
 	}
 }
+
+func TestMusicPlaysBetweenBreaks(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{writeWAV(t, dir, "steady.wav", r8, steady(60*time.Second))}
+	for _, mode := range []Mode{AtBreak, Urgent} {
+		p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+		d := p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(1, r8/2)}, AtBreak)
+		for !closed(d) || p.ph != phMusic { // to the sample where the music comes back
+			read(t, p, 1, 1)
+		}
+		clip := clipNoise(2, r8/2)
+		p.Announce(audio.Clip{Rate: r8, Samples: clip}, mode)
+		out := read(t, p, 12*r8, 160)
+		at := index(out, clip[:200], 0)
+		if at < 0 {
+			t.Fatalf("mode %d: second announcement not played", mode)
+		}
+		music := at - ms(r8, 150)
+		switch {
+		case mode == AtBreak && (music < 3*r8 || music > 8*r8):
+			t.Errorf("ordinary announcement after %.2f s of music, want 3-8 s", float64(music)/r8)
+		case mode == Urgent && music > 2*r8:
+			t.Errorf("urgent announcement after %.2f s of music, want within 2 s", float64(music)/r8)
+		}
+	}
+}
