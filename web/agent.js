@@ -44,6 +44,7 @@
   var popAt = 0;          // when the shown pop arrived (our clock)
   var shownTicket = '';   // the ticket whose pop is shown
   var call = null;        // the call answered here: {pc, dc, stream, ticket, ended}
+  var lastPop = null;     // the screen pop of the latest call, kept through wrap-up
   var ringer = null;      // the ring tone
   var audioCtx = null;
 
@@ -55,8 +56,15 @@
     }
   }
 
+  var sayTimer = null;
+
+  // say shows a passing message (announced politely), cleared after a while.
   function say(text) {
     ui.message.textContent = text || '';
+    clearTimeout(sayTimer);
+    if (text) {
+      sayTimer = setTimeout(function () { ui.message.textContent = ''; }, 10000);
+    }
   }
 
   function api(method, path, body) {
@@ -87,6 +95,7 @@
     endLocalCall();
     stopRing();
     me = null;
+    lastPop = null;
     ui.desk.hidden = true;
     ui.who.hidden = true;
     ui.signin.hidden = false;
@@ -222,7 +231,15 @@
 
     var pop = (state === 'ringing' || state === 'busy') ? st.call : null;
     if (pop) {
+      lastPop = pop;
       showPop(st, pop, prev);
+    } else if (state === 'wrap_up' && lastPop) {
+      // Keep the caller's details in view while the agent wraps up.
+      stopRing();
+      if (call) {
+        endLocalCall();
+      }
+      showLastCall(lastPop);
     } else {
       ui.call.hidden = true;
       ui.call.classList.remove('ringing');
@@ -235,6 +252,18 @@
         say('The call ended.');
       }
     }
+  }
+
+  function showLastCall(pop) {
+    shownTicket = '';
+    ui.idle.hidden = true;
+    ui.call.hidden = false;
+    ui.call.classList.remove('ringing');
+    ui.callH.textContent = 'Last call';
+    ui.answer.hidden = true;
+    ui.decline.hidden = true;
+    ui.hangup.hidden = true;
+    ui.mute.hidden = true;
   }
 
   function hintFor(st) {
@@ -266,9 +295,12 @@
     ui.channel.textContent = pop.channel || '—';
     ui.queue.textContent = pop.queue || '—';
     if (isNew || ringing) {
+      // While it rings the wait goes on; once answered it stands still.
       popAt = Date.now();
+      ui.waited.dataset.base = String(pop.waited_ms || 0);
+    } else if (prev && prev.state === 'ringing') {
+      ui.waited.dataset.base = String(Number(ui.waited.dataset.base || 0) + Date.now() - popAt);
     }
-    ui.waited.dataset.base = String(pop.waited_ms || 0);
     var intents = (pop.intents && pop.intents.length) ? pop.intents : (pop.intent ? [pop.intent] : []);
     ui.intents.textContent = intents.length ? intents.join(', ') : '—';
     fillList(ui.path, pop.path || [], function (li, node) { li.textContent = node; });
@@ -299,8 +331,11 @@
         (pop.queue ? ' in queue ' + pop.queue : '') + (pop.vip ? ', VIP' : '') + '.';
       if (here) {
         startRing();
+        // Move focus to Answer unless the agent is typing somewhere.
         var active = document.activeElement;
-        if (!active || active === document.body || !/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) {
+        var typing = active && (active.tagName === 'TEXTAREA' || active.isContentEditable ||
+          (active.tagName === 'INPUT' && !/^(radio|checkbox|button|submit)$/.test(active.type)));
+        if (!typing) {
           ui.answer.focus();
         }
       }
@@ -476,6 +511,9 @@
         } catch (err) {
           return;
         }
+        if (call !== c) {
+          return;
+        }
         if (m.type === 'state' && m.state === 'connected') {
           ui.callStatus.textContent = 'Connected.';
         } else if (m.type === 'state' && m.state === 'ended') {
@@ -542,12 +580,15 @@
   });
 
   ui.hangup.addEventListener('click', function () {
-    ui.hangup.disabled = true;
-    api('POST', '/api/agent/hangup').catch(function () {}).then(function () {
-      ui.hangup.disabled = false;
-      endLocalCall();
-      ui.callStatus.textContent = 'You hung up.';
-      say('You hung up.');
+    // The server hangs up first (so the record says the agent did), then
+    // the connection closes here.
+    var c = detachCall();
+    ui.callStatus.textContent = 'You hung up.';
+    say('You hung up.');
+    api('POST', '/api/agent/hangup').catch(function () {
+      /* the call had already ended */
+    }).then(function () {
+      closeCall(c);
     });
   });
 
@@ -562,23 +603,37 @@
   });
 
   function endLocalCall() {
+    closeCall(detachCall());
+  }
+
+  // detachCall forgets the call here (buttons, events) and returns it.
+  function detachCall() {
     var c = call;
     call = null;
     ui.hangup.hidden = true;
     ui.mute.hidden = true;
     ui.mute.setAttribute('aria-pressed', 'false');
     ui.mute.textContent = 'Mute';
+    if (c) {
+      c.ended = true;
+    }
+    return c;
+  }
+
+  // closeCall releases a detached call's connection and microphone.
+  function closeCall(c) {
     if (!c) {
       return;
     }
-    c.ended = true;
     if (c.pc) {
       c.pc.close();
     }
     if (c.stream) {
       c.stream.getTracks().forEach(function (t) { t.stop(); });
     }
-    ui.remote.srcObject = null;
+    if (!call) {
+      ui.remote.srcObject = null;
+    }
   }
 
   // --- the ring tone ----------------------------------------------------
