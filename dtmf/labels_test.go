@@ -6,27 +6,6 @@ import (
 	"testing"
 )
 
-// expectedFromName decodes the py-tonedetect naming (tonedetect/ReadMe.md):
-// 0-9 and A-D are keys, s is '*', p is '#', P and d are pauses, and
-// everything after "--" is a comment.
-func expectedFromName(path string) string {
-	name := strings.TrimSuffix(filepath.Base(path), ".wav")
-	name, _, _ = strings.Cut(name, "--")
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c == 's':
-			b.WriteByte('*')
-		case c == 'p':
-			b.WriteByte('#')
-		case c == 'P' || c == 'd':
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 // isSubsequence reports whether every digit of got appears in want in order.
 func isSubsequence(got, want string) bool {
 	j := 0
@@ -55,7 +34,7 @@ func TestLabelledRecordings(t *testing.T) {
 		t.Fatalf("no labelled recordings under ../../shared/data/dtmf/tonedetect (%v)", err)
 	}
 	for _, f := range files {
-		want := expectedFromName(f)
+		want := KeysFromFileName(f)
 		got, err := DetectFile(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -83,14 +62,17 @@ func TestLabelledRecordings(t *testing.T) {
 	}
 }
 
-func TestExpectedFromName(t *testing.T) {
+func TestKeysFromFileName(t *testing.T) {
 	for name, want := range map[string]string{
 		"x/0123456789PpsPABCD.wav":       "0123456789#*ABCD",
 		"x/AAAABBBB.wav":                 "AAAABBBB",
 		"x/0123456789psABCD--min7db.wav": "0123456789#*ABCD",
 		"x/12d3.wav":                     "123",
+		"x/ABCD":                         "ABCD",
+		"x/0--x.WAV":                     "0",
+		"x/q1.wav":                       "",
 	} {
-		if got := expectedFromName(name); got != want {
+		if got := KeysFromFileName(name); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}

@@ -79,7 +79,7 @@ func (d *Detector) initWeak() {
 		d.maxSteady = math.Max(d.maxSteady, d.steadyLevel)
 		d.maxOff = math.Max(d.maxOff, p.SteadyFreqTolerance)
 	}
-	n := int(math.Round(0.032 * float64(d.rate)))
+	n := int(math.Round(confirmSeconds * float64(d.rate)))
 	h := 1
 	for h < n {
 		h *= 2
@@ -161,6 +161,9 @@ func (d *Detector) weakRun(hit int) {
 
 }
 
+// confirmSeconds is the length of the confirmation window.
+var confirmSeconds = 0.032
+
 // maxConfirms bounds the confirmations tried for one run, so a long run
 // (a held note) costs a few analyses, not one per window.
 var maxConfirms = 6
@@ -240,8 +243,21 @@ func (d *Detector) confirm() bool {
 	for i := range n {
 		d.xbuf[i] = float64(d.hist[(p+i)&mask])
 	}
-	r, c := d.wcand/4, 4+d.wcand%4
 	f := &d.feat
+	ok := d.measure(d.xbuf, d.wcand, d.hitOff, f) && d.passes(f)
+	if confirmTrace != nil {
+		confirmTrace(d, d.wcand, f, ok)
+	}
+	return ok
+}
+
+// measure fills f with the measurements of x (the confirmation window's
+// samples, overwritten) for digit, whose tones the weak hit found off by
+// hitOff Hz. It returns false, with f incomplete, as soon as neither way
+// of confirming can pass.
+func (d *Detector) measure(x []float64, digit int, hitOff [2]float64, f *confirmFeatures) bool {
+	n := len(x)
+	r, c := digit/4, 4+digit%4
 	*f = confirmFeatures{}
 	var ft [2]float64
 	rate := float64(d.rate)
@@ -252,12 +268,12 @@ func (d *Detector) confirm() bool {
 	// as coherence, how well one sinusoid explains the four quarters.
 	q := n / 4
 	for t, i := range [2]int{r, c} {
-		f0 := d.nominal[i] + d.hitOff[t]
+		f0 := d.nominal[i] + hitOff[t]
 		var qr, qi [4]float64
 		lo, hi := math.Inf(1), 0.0
 		var zr, zi, se float64
 		for j := 0; j < 4; j++ {
-			qr[j], qi[j] = d.dftc(d.xbuf[j*q:(j+1)*q], f0)
+			qr[j], qi[j] = d.dftc(x[j*q:(j+1)*q], f0)
 			m := qr[j]*qr[j] + qi[j]*qi[j]
 			lo, hi = math.Min(lo, m), math.Max(hi, m)
 			se += m
@@ -279,16 +295,14 @@ func (d *Detector) confirm() bool {
 		f.steady[t] = hi / (lo + 1e-9)
 		f.off[t] = (ft[t] - d.nominal[i]) / d.nominal[i]
 		if f.steady[t] > d.maxSteady || math.Abs(f.off[t]) > d.maxOff {
-			// Neither way of confirming can pass: spare the rest.
-			return false
+			return false // neither way of confirming can pass: spare the rest
 		}
 	}
 	var e float64
 	for i := range n {
-		d.xbuf[i] *= d.hann[i]
-		e += d.xbuf[i] * d.xbuf[i]
+		x[i] *= d.hann[i]
+		e += x[i] * x[i]
 	}
-	x := d.xbuf
 	step := rate / float64(n)
 	nyq := rate / 2
 	// A tone's energy is the sum over five points a bin apart around it
@@ -332,11 +346,7 @@ func (d *Detector) confirm() bool {
 		}
 		f.rel[t] = d.dft(x, ft[t]) / (rival + 1e-9)
 	}
-	ok := d.passes(f)
-	if confirmTrace != nil {
-		confirmTrace(d, d.wcand, f, ok)
-	}
-	return ok
+	return true
 }
 
 // passes applies the confirmation thresholds to the measurements: either

@@ -21,18 +21,28 @@ type evalDTMFFile struct {
 	Path   string `json:"path"`
 	Digits string `json:"digits"`
 	Error  string `json:"error,omitempty"`
+	// With --expect-names: the keys the file name announces, and whether
+	// the digits are exactly those.
+	Want *string `json:"want,omitempty"`
+	OK   *bool   `json:"ok,omitempty"`
 }
 
 // runEvalDTMF runs the call path's dtmf.Receiver over WAV files (directories
 // are searched for *.wav) and prints "path<TAB>digits" per file, then one
 // JSON line: {"files":N,"digits":M,"errors":E} (with --json, also each
-// file's result).
+// file's result). With --expect-names the keys announced by each file's
+// name (dtmf.KeysFromFileName: the py-tonedetect convention, s = '*',
+// p = '#') are compared with the digits: the JSON line adds "labelled"
+// (files whose name announces keys) and "correct", each mismatch is
+// reported on stderr, and the exit status is 1 if any labelled file
+// differs.
 func runEvalDTMF(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("eval dtmf", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "include every file's result in the final JSON line")
+	expect := fl.Bool("expect-names", false, "compare the digits with the keys each file name announces (0-9, A-D, s = *, p = #, P and d pauses, after -- a comment)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ivr eval dtmf [--json] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: ivr eval dtmf [--json] [--expect-names] FILE|DIR...")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -53,7 +63,7 @@ func runEvalDTMF(args []string, stdout, stderr io.Writer) int {
 		paths = append(paths, found...)
 	}
 	results := []evalDTMFFile{}
-	total, failed := 0, 0
+	total, failed, labelled, correct := 0, 0, 0, 0
 	for _, p := range paths {
 		digits, err := dtmf.DetectFile(p)
 		r := evalDTMFFile{Path: p, Digits: digits}
@@ -64,10 +74,23 @@ func runEvalDTMF(args []string, stdout, stderr io.Writer) int {
 		} else {
 			total += len(digits)
 			fmt.Fprintf(stdout, "%s\t%s\n", p, digits)
+			if want := dtmf.KeysFromFileName(p); *expect && want != "" {
+				ok := digits == want
+				r.Want, r.OK = &want, &ok
+				labelled++
+				if ok {
+					correct++
+				} else {
+					fmt.Fprintf(stderr, "ivr eval dtmf: %s: got %q, the name announces %q\n", p, digits, want)
+				}
+			}
 		}
 		results = append(results, r)
 	}
 	summary := map[string]any{"files": len(paths), "digits": total, "errors": failed}
+	if *expect {
+		summary["labelled"], summary["correct"] = labelled, correct
+	}
 	if *asJSON {
 		summary["results"] = results
 	}
@@ -77,7 +100,7 @@ func runEvalDTMF(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, string(b))
-	if failed > 0 {
+	if failed > 0 || correct < labelled {
 		return 1
 	}
 	return 0
