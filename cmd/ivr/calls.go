@@ -24,6 +24,7 @@ func runCalls(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "data directory (overrides the config)")
 	last := fs.Int("last", 0, "show only the newest N calls")
 	asJSON := fs.Bool("json", false, "print a JSON array")
+	stats := fs.Bool("queues", false, "print queue statistics (waits, answered, abandoned, callbacks) instead of calls")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,6 +44,9 @@ func runCalls(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ivr calls: %v\n", err)
 		return 1
 	}
+	if *stats {
+		return printQueueStats(stdout, stderr, recs, *asJSON)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -53,7 +57,7 @@ func runCalls(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tCALL ID\tFROM\tCHANNEL\tDURATION\tEND\tPATH\tDIGITS\tTRANSFER")
+	fmt.Fprintln(tw, "STARTED\tCALL ID\tFROM\tCHANNEL\tDURATION\tEND\tPATH\tDIGITS\tTRANSFER\tQUEUE")
 	for _, r := range recs {
 		dur := "-"
 		if r.EndedAt != nil {
@@ -63,8 +67,16 @@ func runCalls(args []string, stdout, stderr io.Writer) int {
 		if r.Transfer != nil {
 			tr = r.Transfer.Target + ":" + r.Transfer.Outcome
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			short(r.CallID, 16), short(r.From, 32), r.Channel, dur, r.EndReason, strings.Join(r.Path, ">"), r.Digits, tr)
+		q := ""
+		if r.Queue != nil {
+			q = fmt.Sprintf("%s:%s %s waited %s", r.Queue.Queue, r.Queue.Outcome, r.Queue.Agent,
+				(time.Duration(r.Queue.WaitMS) * time.Millisecond).Round(time.Second))
+			if r.Queue.CallbackOf != "" {
+				q += " (callback)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.StartedAt.Local().Format("2006-01-02 15:04:05"),
+			short(r.CallID, 16), short(r.From, 32), r.Channel, dur, r.EndReason, strings.Join(r.Path, ">"), r.Digits, tr, q)
 	}
 	tw.Flush()
 	return 0

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -242,6 +243,26 @@ func TestQueueThreeCallersTwoAgents(t *testing.T) {
 	r := record(s.calls(t), "447700900001", again)
 	if r == nil || r.Queue == nil || r.Queue.LastAgent != "bob" || r.Queue.Agent != "bob" {
 		t.Errorf("returning caller's stats %+v, want last agent bob and answered by bob", r)
+	}
+	// The queue's statistics over the records.
+	out, err := exec.Command(ivrBin, "calls", "--data-dir", s.dataDir, "--queues", "--json").Output()
+	if err != nil {
+		t.Fatalf("ivr calls --queues: %v", err)
+	}
+	var stats []struct {
+		Queue                      string
+		Calls, Answered, Abandoned int
+		Requested                  int            `json:"callbacks_requested"`
+		Placed                     int            `json:"callbacks_placed"`
+		AnsweredCB                 int            `json:"callbacks_answered"`
+		ByAgent                    map[string]int `json:"by_agent"`
+	}
+	if err := json.Unmarshal(out, &stats); err != nil || len(stats) != 1 {
+		t.Fatalf("ivr calls --queues --json: %v\n%s", err, out)
+	}
+	if st := stats[0]; st.Queue != "support" || st.Calls != 4 || st.Answered != 3 || st.Abandoned != 0 || st.Requested != 1 ||
+		st.Placed != 1 || st.AnsweredCB != 1 || st.ByAgent["bob"] != 3 || st.ByAgent["alice"] != 1 {
+		t.Errorf("queue statistics %s", out)
 	}
 	for name, ch := range map[string]chan error{"bob": bobDone, "alice": aliceDone} {
 		select {
