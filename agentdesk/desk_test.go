@@ -941,3 +941,75 @@ func FuzzAPIBodies(f *testing.F) {
 		}
 	})
 }
+
+func TestSessionExpiry(t *testing.T) {
+	e := newEnv(t, nil)
+	var mu sync.Mutex
+	now := time.Now()
+	e.desk.mu.Lock()
+	e.desk.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e.desk.mu.Unlock()
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := e.client()
+	c.login("alice", "alice-secret")
+	// Use keeps a session alive...
+	for range 3 {
+		advance(11 * time.Hour)
+		if code, _, _ := c.do("GET", "/api/agent/me", ""); code != http.StatusOK {
+			t.Fatalf("me after 11 h of idleness: %d", code)
+		}
+	}
+	// ...up to an idle day's half.
+	advance(13 * time.Hour)
+	if code, _, _ := c.do("GET", "/api/agent/me", ""); code != http.StatusUnauthorized {
+		t.Errorf("me after 13 h idle: %d, want 401", code)
+	}
+	// And never beyond a week.
+	c.login("alice", "alice-secret")
+	for range 16 {
+		advance(11 * time.Hour)
+		c.do("GET", "/api/agent/me", "")
+	}
+	if code, _, _ := c.do("GET", "/api/agent/me", ""); code != http.StatusUnauthorized {
+		t.Errorf("me after 176 h: %d, want 401", code)
+	}
+}
+
+func TestSessionsPerAgentBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	first := e.client()
+	first.login("bob", "bob-secret")
+	for range maxSessionsPerAgent {
+		e.client().login("bob", "bob-secret")
+	}
+	if code, _, _ := first.do("GET", "/api/agent/me", ""); code != http.StatusUnauthorized {
+		t.Errorf("the oldest of %d sessions: %d, want 401 (dropped)", maxSessionsPerAgent+1, code)
+	}
+	e.desk.mu.Lock()
+	n := len(e.desk.sessions)
+	e.desk.mu.Unlock()
+	if n != maxSessionsPerAgent {
+		t.Errorf("%d sessions, want %d", n, maxSessionsPerAgent)
+	}
+}
+
+// TestTwoTabs: the agent stays online while any page is open, and both
+// pages see the same state.
+func TestTwoTabs(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client()
+	c.login("alice", "alice-secret")
+	s1, s2 := c.events(""), c.events("")
+	s1.status("tab 1 online", func(st Status) bool { return st.Online && st.State == acd.Available })
+	s2.status("tab 2 online", func(st Status) bool { return st.Online && st.State == acd.Available })
+	c.do("POST", "/api/agent/state", `{"state":"away"}`)
+	s1.status("tab 1 away", func(st Status) bool { return st.State == acd.Away })
+	s2.status("tab 2 away", func(st Status) bool { return st.State == acd.Away })
+	s1.close()
+	time.Sleep(50 * time.Millisecond)
+	if !e.desk.Online("alice") {
+		t.Error("offline with a tab still open")
+	}
+	s2.close()
+	eventually(t, "offline with no tab", func() bool { return !e.desk.Online("alice") })
+}
