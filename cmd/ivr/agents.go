@@ -146,7 +146,9 @@ type callbackDialer struct {
 	engine func() *dialog.Engine
 	// dialTrunk places a call through a named trunk (nil: no trunks).
 	dialTrunk func(ctx context.Context, trunk, number string, o sip.DialOptions) (*sip.Call, error)
-	log       *slog.Logger
+	// dialTrunkURI calls a URI with a trunk's credentials.
+	dialTrunkURI func(ctx context.Context, trunk, uri string, o sip.DialOptions) (*sip.Call, error)
+	log          *slog.Logger
 	// ready closes once the SIP server and trunks are wired in.
 	ready chan struct{}
 }
@@ -175,15 +177,18 @@ func (d *callbackDialer) place(ctx context.Context, cb models.QueueCallback, t *
 	var c *sip.Call
 	var err error
 	switch {
-	case qc.Callback.Trunk != "" && d.dialTrunk != nil && qc.Callback.URI == "":
+	case qc.Callback.Trunk != "" && qc.Callback.URI == "" && d.dialTrunk != nil:
 		c, err = d.dialTrunk(ctx, qc.Callback.Trunk, cb.Number, o)
 	default:
 		uri := callbackURI(qc.Callback.URI, cb)
-		if uri == "" {
+		switch {
+		case uri == "":
 			err = errNoRoute
-			break
+		case qc.Callback.Trunk != "" && d.dialTrunkURI != nil:
+			c, err = d.dialTrunkURI(ctx, qc.Callback.Trunk, uri, o)
+		default:
+			c, err = d.srv.Dial(ctx, uri, o)
 		}
-		c, err = d.srv.Dial(ctx, uri, o)
 	}
 	if err != nil {
 		d.log.Info("callback not answered", "queue", cb.Queue, "number", cb.Number, "attempt", cb.Attempts, "err", err)

@@ -192,7 +192,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		return err
 	}
 	defer trunks.Close()
-	ringer.srv, callbacks.srv, callbacks.dialTrunk = srv, srv, trunks.Dial
+	ringer.srv, callbacks.srv, callbacks.dialTrunk, callbacks.dialTrunkURI = srv, srv, trunks.Dial, trunks.DialURI
 	close(callbacks.ready) // restored callbacks may be placed from now on
 
 	// SIGHUP reloads the config; a bad file is refused and the old flow
