@@ -54,9 +54,14 @@ prompts:
       text: Welcome to Example Bank. In a few words, tell me what you are calling about.
     hold:
       text: Thank you. Please hold for the next available person.
+    sorry:
+      text: Sorry, I could not help you. Goodbye.
 
 flow:
   start: main
+  escape:
+    key: "0"
+    node: hold
   nodes:
     main:
       type: menu
@@ -66,6 +71,7 @@ flow:
       options:
         - {key: "1", intent: check_balance, goto: hold}
         - {key: "2", intent: lost_card, goto: hold}
+      on_failure: sorry
     hold:
       type: say
       prompt: hold
@@ -73,6 +79,9 @@ flow:
     cards:
       type: queue
       queue: cards
+    sorry:
+      type: hangup
+      prompt: sorry
 
 agents:
   alice:
