@@ -318,6 +318,11 @@ func (c *Config) Lint() []*Warning {
 				add(path, "collect %q takes digits and the escape key %q is a digit, so this keypad-only line has no way out here; use * or # as the escape key", name, c.Flow.Escape.Key)
 			}
 		}
+		if n.Type == KindQueue && n.OnTimeout == "" {
+			if q := c.Queues[n.Queue]; q != nil && q.Callback == nil {
+				add(path, "queue %q has no on_timeout and queue %q offers no callback: after max_wait (%s) callers hear an apology and are hung up on; lead them to a voicemail or a callback", name, n.Queue, q.MaxWait)
+			}
+		}
 		if n.Type == KindMenu {
 			if len(n.Options) > 5 {
 				add(path+".options", "menu %q has %d options: callers remember about five; add a level", name, len(n.Options))
