@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -299,6 +300,7 @@ func (t *Trunk) run(ctx context.Context) {
 	log := t.srv.log.With("trunk", t.cfg.Name)
 	registrar := t.registrar.String()
 	backoff := t.cfg.RetryMin
+	var last time.Duration // the last grant, 0 after a failure
 	for {
 		granted, retryAfter, err := t.register(ctx, t.cfg.Expires)
 		var wait time.Duration
@@ -313,11 +315,18 @@ func (t *Trunk) run(ctx context.Context) {
 				wait = retryAfter
 			}
 			backoff = min(2*backoff, t.cfg.RetryMax)
+			last = 0
 			log.Warn("trunk registration failed", "registrar", registrar, "err", err, "retry_in", wait.Round(time.Millisecond))
 		} else {
 			backoff = t.cfg.RetryMin
 			wait = refreshIn(granted)
-			log.Info("trunk registered", "registrar", registrar, "aor", t.aor.String(), "granted", granted, "refresh_in", wait.Round(time.Millisecond))
+			// Say it when it changes; routine refreshes are debug.
+			level := slog.LevelDebug
+			if granted != last {
+				level = slog.LevelInfo
+			}
+			last = granted
+			log.Log(ctx, level, "trunk registered", "registrar", registrar, "aor", t.aor.String(), "granted", granted, "refresh_in", wait.Round(time.Millisecond))
 		}
 		timer := time.NewTimer(wait)
 		select {
