@@ -331,10 +331,16 @@ func (c *Center) waitingLocked() []*Ticket {
 // dispatchLocked offers waiting callers to free agents.
 func (c *Center) dispatchLocked() {
 	now := c.now()
+	free := false
 	for _, a := range c.agents {
 		if a.activity == WrapUp && !now.Before(a.wrapEnd) {
 			c.setActivityLocked(a, "")
 		}
+		// A reserved agent's callback becomes offerable once the caller answers.
+		free = free || a.free() || a.ticket != nil && a.ticket.reserved == a && a.ticket.callerReady
+	}
+	if !free {
+		return // nobody to ring, nobody to reserve: the common case in a busy queue
 	}
 	for _, t := range c.waitingLocked() {
 		if t.status != statusWaiting || now.Before(t.nextTry) {

@@ -178,6 +178,7 @@ func (d *callbackDialer) place(ctx context.Context, cb models.QueueCallback, t *
 	var err error
 	switch {
 	case qc.Callback.Trunk != "" && qc.Callback.URI == "" && d.dialTrunk != nil:
+		o.FromUser = "" // the trunk's caller ID: providers refuse others
 		c, err = d.dialTrunk(ctx, qc.Callback.Trunk, cb.Number, o)
 	default:
 		uri := callbackURI(qc.Callback.URI, cb)
@@ -185,6 +186,7 @@ func (d *callbackDialer) place(ctx context.Context, cb models.QueueCallback, t *
 		case uri == "":
 			err = errNoRoute
 		case qc.Callback.Trunk != "" && d.dialTrunkURI != nil:
+			o.FromUser = ""
 			c, err = d.dialTrunkURI(ctx, qc.Callback.Trunk, uri, o)
 		default:
 			c, err = d.srv.Dial(ctx, uri, o)
