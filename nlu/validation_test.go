@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,6 +52,7 @@ func variants() []namedConfig {
 	add("words x0.7", func(c *modelConfig) { c.groupWeight[groupWord] = 0.7 })
 	add("words x1.4", func(c *modelConfig) { c.groupWeight[groupWord] = 1.4 })
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
+	add("C=0.3", func(c *modelConfig) { c.C = 0.3 })
 	return out
 }
 
@@ -67,6 +69,9 @@ func TestValidationCLINC150(t *testing.T) {
 	intents, oos := IntentsFromExamples(append(s["train"], s["oos_train"]...))
 	val := append(s["val"], s["oos_val"]...)
 	for _, v := range variants() {
+		if f := os.Getenv("NLU_VARIANTS"); f != "" && !strings.Contains(v.name, f) {
+			continue
+		}
 		c0, t0 := processCPU(), time.Now()
 		c, err := train(intents, Options{OutOfScope: oos, CalibrationFolds: -1}, v.cfg)
 		if err != nil {
@@ -138,13 +143,16 @@ func TestValidationHWU64(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	for _, split := range []string{"train_5", "train_10"} {
+	for _, split := range []string{"train_5", "train_10", "train"} {
 		rows, err := ReadLineAligned("../../shared/data/intents/hwu64/" + split)
 		if err != nil {
 			t.Fatal(err)
 		}
 		intents, _ := IntentsFromExamples(rows)
 		for _, v := range variants() {
+			if f := os.Getenv("NLU_VARIANTS"); f != "" && !strings.Contains(v.name, f) {
+				continue
+			}
 			c, err := train(intents, Options{CalibrationFolds: -1, Temperature: 1}, v.cfg)
 			if err != nil {
 				t.Fatal(err)
