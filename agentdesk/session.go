@@ -137,10 +137,14 @@ func (d *Desk) api(h http.HandlerFunc, body bool) http.HandlerFunc {
 
 // sameOrigin refuses reads from other origins too (SameSite=Strict lets a
 // sibling subdomain's pages send the cookie): a browser says where a
-// request comes from in Sec-Fetch-Site, else in Origin.
+// request comes from in Sec-Fetch-Site, else in Origin (compared with
+// Host, as http.CrossOriginProtection does). Requests with neither come
+// from other programs, which hold no agent's cookie unless given one.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return true
+	case "":
 	default:
 		return false
 	}
