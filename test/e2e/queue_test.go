@@ -275,3 +275,53 @@ func TestQueueThreeCallersTwoAgents(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueBusyAgentIsSkipped: the first agent's phone answers 486 Busy
+// Here; the queue rings the next one, who answers.
+func TestQueueBusyAgentIsSkipped(t *testing.T) {
+	davePort, bobPort := freePort(t), freePort(t)
+	cfg := filepath.Join(t.TempDir(), "ivr.yaml")
+	yaml := fmt.Sprintf(`
+prompts: {items: {bye: {text: "Goodbye."}}}
+flow:
+  start: wait
+  nodes:
+    wait: {type: queue, queue: support, on_timeout: bye}
+    bye: {type: hangup, prompt: bye}
+agents:
+  dave: {uri: "sip:dave@127.0.0.1:%d"}
+  bob: {uri: "sip:bob@127.0.0.1:%d"}
+queues:
+  support: {strategy: sequential, members: [dave, bob], retry: 1s, max_wait: 30s}
+`, davePort, bobPort)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startIVR(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dave := sipp(ctx, t, "agent_busy.xml", "-i", "127.0.0.1", "-p", fmt.Sprint(davePort), "-timeout", "50s")
+	daveDone := make(chan error, 1)
+	if err := dave.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { daveDone <- dave.Wait() }()
+	_, bobDone := agentSipp(ctx, t, bobPort, 1, 2*time.Second)
+	caller := sipp(ctx, t, "queue_caller.xml", "-i", "127.0.0.1", "-p", fmt.Sprint(freePort(t)), "-mp", fmt.Sprint(mediaPort(t)),
+		"-rtp_echo", "-key", "caller", "447700900009", "-s", "support", fmt.Sprintf("127.0.0.1:%d", s.sipPort))
+	runSipp(t, caller)
+	for name, ch := range map[string]chan error{"dave (busy)": daveDone, "bob": bobDone} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s was never rung", name)
+		}
+	}
+	r := s.waitEnded(t, 1)[0]
+	if r.Queue == nil || r.Queue.Outcome != models.QueueAnswered || r.Queue.Agent != "bob" || !r.Queue.AgentHungUp {
+		t.Errorf("queue stats %+v: dave was busy, bob should have answered", r.Queue)
+	}
+}
