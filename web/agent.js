@@ -327,8 +327,11 @@
       ui.callStatus.textContent = '';
     }
     if (ringing && isNew) {
-      ui.announce.textContent = 'Incoming call from ' + ui.caller.textContent +
-        (pop.queue ? ' in queue ' + pop.queue : '') + (pop.vip ? ', VIP' : '') + '.';
+      // Cleared first, so the same caller ringing again is announced again.
+      var words = 'Incoming call from ' + ui.caller.textContent +
+        (pop.queue ? ' in queue ' + pop.queue : '') + (pop.vip ? ', VIP' : '') + (pop.callback ? ', a callback' : '') + '.';
+      ui.announce.textContent = '';
+      setTimeout(function () { ui.announce.textContent = words; }, 50);
       if (here) {
         startRing();
         // Move focus to Answer unless the agent is typing somewhere.

@@ -214,12 +214,12 @@ test('agent page: sign in, available in the browser, screen pop, answer, audio b
       const lines = await c.locator('.captions .line').allTextContents();
       throw new Error(`the caller did not reach the queue; captions: ${JSON.stringify(lines)}`, { cause: e });
     }
-    console.log(`caller queued at +${Date.now() - t0} ms`);
+    mark(`caller queued, ${Date.now() - t0} ms after calling`);
 
     // The agent page rings: the live region says who, the screen pop
     // shows what the IVR knows, and Answer has the focus.
     await a.waitForFunction(() => /Incoming call from/.test(document.getElementById('announce').textContent), null, { timeout: 30000 });
-    console.log(`agent page rings at +${Date.now() - t0} ms: ${await announce.textContent()}`);
+    mark(`agent page rings: ${await announce.textContent()}`);
     const pop = a.getByRole('region', { name: 'Incoming call' });
     await pop.waitFor();
     assert.equal(await badge.textContent(), 'Ringing');
@@ -240,12 +240,23 @@ test('agent page: sign in, available in the browser, screen pop, answer, audio b
     assert.equal(await a.evaluate(() => document.activeElement.id), 'answer', 'focus moves to Answer');
     await a.screenshot({ path: join(OUT_DIR, 'agent-ringing-phone.png'), fullPage: true });
 
+    // Decline: the caller keeps waiting and the queue offers the call
+    // again (alice is its only member).
+    await a.getByRole('button', { name: 'Decline' }).click();
+    await a.locator('#message').filter({ hasText: 'Call declined.' }).waitFor({ timeout: 15000 });
+    await a.waitForFunction(() => document.getElementById('state-badge').textContent !== 'Ringing', null, { timeout: 15000 });
+    mark(`declined: ${await badge.textContent()}`);
+    await a.waitForFunction(() => document.getElementById('state-badge').textContent === 'Ringing' &&
+      /Incoming call from/.test(document.getElementById('announce').textContent), null, { timeout: 30000 });
+    mark('rings again');
+    assert.equal(await a.evaluate(() => document.activeElement.id), 'answer', 'focus moves to Answer again');
+
     // Answer with the keyboard.
     await a.keyboard.press('Enter');
     await a.waitForFunction(() => document.getElementById('state-badge').textContent === 'On a call', null, { timeout: 30000 });
     await a.getByRole('heading', { name: 'On a call' }).waitFor();
     await a.locator('#call-status').filter({ hasText: 'Connected.' }).waitFor({ timeout: 30000 });
-    console.log(`agent connected at +${Date.now() - t0} ms`);
+    mark('agent connected');
     const hangup = a.getByRole('button', { name: 'Hang up' });
     assert.ok(await hangup.isVisible(), 'Hang up is offered');
 
