@@ -1,7 +1,10 @@
 package hold
 
 import (
+	"bytes"
+	"encoding/binary"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -96,4 +99,64 @@ func FuzzPlayer(f *testing.F) {
 		}
 		p.Stop()
 	})
+}
+
+// FuzzDecode feeds arbitrary bytes to the music decoder: it must return
+// a track or an error, without panicking and without allocating far
+// beyond the file's size (a malformed header must not cost gigabytes).
+func FuzzDecode(f *testing.F) {
+	var good bytes.Buffer
+	ws := &writeSeeker{}
+	if err := audio.WriteWAV(ws, audio.Clip{Rate: r8, Samples: tone(r8, 440, 6000, 200*time.Millisecond)}); err != nil {
+		f.Fatal(err)
+	}
+	good.Write(ws.b)
+	f.Add(good.Bytes())
+	f.Add(good.Bytes()[:60])
+	// A fmt chunk claiming 2 GB.
+	huge := append([]byte{}, good.Bytes()[:44]...)
+	binary.LittleEndian.PutUint32(huge[16:], 0x7fffffff)
+	f.Add(huge)
+	f.Add([]byte("RIFF\x24\x00\x00\x00WAVEdata\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for _, rate := range []int{r8, audio.Rate16k} {
+			tr, err := decodeBytes(b, rate)
+			if err == nil && (tr == nil || len(tr.Samples) < rate/10 || tr.Rate != rate) {
+				t.Fatalf("rate %d: no error, track %+v", rate, tr)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > uint64(200*len(b))+16<<20 {
+			t.Fatalf("decoding %d bytes allocated %d MB", len(b), grew>>20)
+		}
+	})
+}
+
+// writeSeeker is an in-memory io.WriteSeeker for the WAV encoder.
+type writeSeeker struct {
+	b   []byte
+	off int
+}
+
+func (w *writeSeeker) Write(p []byte) (int, error) {
+	if need := w.off + len(p); need > len(w.b) {
+		w.b = append(w.b, make([]byte, need-len(w.b))...)
+	}
+	copy(w.b[w.off:], p)
+	w.off += len(p)
+	return len(p), nil
+}
+
+func (w *writeSeeker) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		w.off = int(off)
+	case io.SeekCurrent:
+		w.off += int(off)
+	case io.SeekEnd:
+		w.off = len(w.b) + int(off)
+	}
+	return int64(w.off), nil
 }

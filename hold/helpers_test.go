@@ -147,3 +147,7 @@ func goertzel(s []int16, rate int, f float64) float64 {
 	p := s1*s1 + s2*s2 - c*s1*s2
 	return p / float64(len(s)) / float64(len(s))
 }
+
+// patient makes NewPlayer wait for its first file however slow the
+// machine, so tests that compare samples do not start on the pattern.
+var patient = WithFirstWait(time.Minute)

@@ -9,6 +9,8 @@
 package hold
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,8 +97,8 @@ func (l *Library) Load(path string, rate int) (*Track, error) {
 // entry returns the decoding of path at rate, starting it in the
 // background if no current one is kept. Only the stat is done here.
 func (l *Library) entry(path string, rate int) (*entry, error) {
-	if rate <= 0 {
-		return nil, fmt.Errorf("hold: rate %d", rate)
+	if rate < minRate || rate > maxRate {
+		return nil, fmt.Errorf("hold: rate %d Hz (want %d-%d)", rate, minRate, maxRate)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -201,6 +203,7 @@ func (l *Library) Preload(paths []string, rate int) []error {
 // Pattern is the generated music played when a queue has no usable file,
 // at rate; made once per rate.
 func (l *Library) Pattern(rate int) *Track {
+	rate = max(minRate, min(maxRate, rate))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.pattern[rate]
@@ -212,9 +215,37 @@ func (l *Library) Pattern(rate int) *Track {
 }
 
 func decode(path string, rate int) (*Track, error) {
-	c, err := audio.ReadWAVFile(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	t, err := decodeBytes(b, rate)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	t.Path = path
+	return t, nil
+}
+
+// decodeBytes decodes a WAV file's bytes into a track at rate. A decoder
+// panic on a malformed file is an error: a broken file must not take the
+// server down.
+func decodeBytes(b []byte, rate int) (t *Track, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("%w: decoder failed: %v", audio.ErrNotWAV, r)
+		}
+	}()
+	if err := checkChunks(b); err != nil {
+		return nil, err
+	}
+	c, err := audio.ReadWAV(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if c.Rate < minRate || c.Rate > maxRate {
+		// A resampler between a wild rate and ours would be enormous.
+		return nil, fmt.Errorf("%w: sample rate %d Hz (want %d-%d)", audio.ErrNotWAV, c.Rate, minRate, maxRate)
 	}
 	s := c.Samples
 	if c.Rate != rate {
@@ -222,9 +253,32 @@ func decode(path string, rate int) (*Track, error) {
 	}
 	s = trimQuiet(s, rate)
 	if len(s) < rate/10 {
-		return nil, fmt.Errorf("%s: %w", path, ErrEmpty)
+		return nil, ErrEmpty
 	}
-	return newTrack(path, rate, s), nil
+	return newTrack("", rate, s), nil
+}
+
+// checkChunks walks the RIFF chunks of a WAV file and refuses one that
+// claims more bytes than the file has, before the WAV decoder believes
+// it: a 44-byte file whose fmt chunk claims 2 GB makes the decoder
+// allocate that much. The data chunk may claim more (writers that stream
+// leave its size at the maximum).
+func checkChunks(b []byte) error {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return audio.ErrNotWAV
+	}
+	for off := 12; off+8 <= len(b); {
+		id := string(b[off : off+4])
+		size := int64(binary.LittleEndian.Uint32(b[off+4 : off+8]))
+		if id == "data" {
+			return nil
+		}
+		if size > int64(len(b)-off-8) {
+			return fmt.Errorf("%w: %q chunk claims %d bytes, the file has %d after it", audio.ErrNotWAV, id, size, len(b)-off-8)
+		}
+		off += 8 + int(size) + int(size&1) // chunks are padded to even sizes
+	}
+	return fmt.Errorf("%w: no data chunk", audio.ErrNotWAV)
 }
 
 // resample converts a whole track as audio.Resample does, but in 20 ms
@@ -240,6 +294,12 @@ func resample(in []int16, from, to int) []int16 {
 	out = r.Flush(out)
 	return out[:min(len(out), want)]
 }
+
+// The sample rates accepted, of files, announcements and players.
+const (
+	minRate = 4000
+	maxRate = 192000
+)
 
 // Silence trimming: music files often open or close on seconds of silence
 // or of a fade's last whisper, which in a loop sounds like the line went

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,7 @@ func TestBrokenFilesAreSkipped(t *testing.T) {
 		if errs := lib.Preload(paths, r8); len(errs) != 5 {
 			t.Fatalf("%d errors, want 5: %v", len(errs), errs)
 		}
-		p := NewPlayer(lib, paths, r8, start)
+		p := NewPlayer(lib, paths, r8, start, patient)
 		if p.Pattern() {
 			t.Fatal("two good files, yet the pattern plays")
 		}
@@ -120,7 +121,7 @@ func TestTrackNotDecodedYetIsPassedOver(t *testing.T) {
 	st, _ := os.Stat(pb)
 	slow := &entry{ready: make(chan struct{}), size: st.Size(), modTime: st.ModTime()}
 	lib.tracks[trackKey{pb, r8}] = slow
-	p := NewPlayer(lib, []string{pa, pb}, r8, 0) // waits for a only
+	p := NewPlayer(lib, []string{pa, pb}, r8, 0, patient) // waits for a only
 	// a, then a again (b not ready: no gap, no silence), then b once ready.
 	if i := firstDiff(read(t, p, 2*r8, 160), append(append([]int16{}, a...), a...)); i >= 0 {
 		t.Fatalf("while b decodes, a does not repeat (differs at %d)", i)
@@ -143,5 +144,46 @@ func TestResampleMatchesAudio(t *testing.T) {
 		if i := firstDiff(resample(in, rates[0], rates[1]), want); i >= 0 {
 			t.Errorf("%d to %d: differs from audio.Resample at %d", rates[0], rates[1], i)
 		}
+	}
+}
+
+func TestPatternUntilTheFirstTrackIsDecoded(t *testing.T) {
+	dir := t.TempDir()
+	a := tone(r8, 440, 6000, time.Second)
+	b := tone(r8, 660, 6000, time.Second)
+	pa, pb := writeWAV(t, dir, "a.wav", r8, a), writeWAV(t, dir, "b.wav", r8, b)
+	lib := NewLibrary(nil)
+	// Both decodings still under way.
+	var slow []*entry
+	for _, path := range []string{pa, pb} {
+		st, _ := os.Stat(path)
+		e := &entry{ready: make(chan struct{}), size: st.Size(), modTime: st.ModTime()}
+		lib.tracks[trackKey{path, r8}] = e
+		slow = append(slow, e)
+	}
+	t0 := time.Now()
+	p := NewPlayer(lib, []string{pa, pb}, r8, 1, WithFirstWait(50*time.Millisecond))
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("NewPlayer waited %v", d)
+	}
+	if !p.Pattern() {
+		t.Fatal("nothing decoded, yet no pattern")
+	}
+	pat := lib.Pattern(r8).Samples
+	if i := firstDiff(read(t, p, len(pat)/2, 160), pat[:len(pat)/2]); i >= 0 {
+		t.Fatalf("not the pattern (differs at %d)", i)
+	}
+	for i, s := range [][]int16{a, b} {
+		slow[i].t = newTrack("", r8, s)
+		close(slow[i].ready)
+	}
+	// The pattern finishes its phrase, then the music starts where this
+	// caller was to start (b), and the pattern does not come back.
+	want := slices.Concat(pat[len(pat)/2:], b, a, b)
+	if i := firstDiff(read(t, p, len(want), 160), want); i >= 0 {
+		t.Fatalf("pattern, then b, a, b: differs at %d", i)
+	}
+	if p.Pattern() {
+		t.Fatal("still reports the pattern")
 	}
 }

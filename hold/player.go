@@ -33,6 +33,7 @@ const (
 	DefaultPauseBefore  = 150 * time.Millisecond
 	DefaultPauseAfter   = 500 * time.Millisecond
 	DefaultMinMusic     = 3 * time.Second
+	DefaultFirstWait    = time.Second
 )
 
 // Option changes a Player's timing.
@@ -49,6 +50,13 @@ func WithLookahead(d time.Duration) Option {
 // always a natural break). Urgent announcements do not wait for it.
 func WithMinMusic(d time.Duration) Option {
 	return func(p *Player) { p.minMusic = p.samples(d) }
+}
+
+// WithFirstWait sets how long NewPlayer waits for the first file to be
+// decoded before it starts on the generated pattern (the music takes over
+// at the end of the pattern's phrase once a file is ready).
+func WithFirstWait(d time.Duration) Option {
+	return func(p *Player) { p.firstWait = max(0, d) }
 }
 
 // WithUrgentWithin sets how far ahead an Urgent announcement looks.
@@ -91,7 +99,8 @@ type Player struct {
 	fadeOut, fadeIn         int
 	pauseBefore, pauseAfter int
 
-	pattern bool
+	firstWait time.Duration
+	firstSlot int // the slot the player was to start with
 
 	mu sync.Mutex
 	// Guarded by mu:
@@ -118,14 +127,16 @@ type pending struct {
 }
 
 // NewPlayer returns a player of tracks (WAV files, loaded through lib) at
-// rate (Hz), starting with tracks[start mod len(tracks)], so callers who
+// rate (Hz; 8 kHz if outside 4-192 kHz), starting with tracks[start mod len(tracks)], so callers who
 // join together do not all hear the same opening. It waits only for the
-// first usable track to be decoded (Library.Preload avoids even that);
-// the others decode in the background and join the rotation when ready.
-// Files that cannot be used are skipped (see Skipped); with none usable it
-// plays the library's generated pattern, never silence.
+// first usable track to be decoded, and at most a second (WithFirstWait):
+// after that it starts on the generated pattern. Library.Preload at
+// start-up avoids the wait. The other files decode in the background and
+// join the rotation when ready. Files that cannot be used are skipped (see
+// Skipped); with none usable it plays the library's generated pattern,
+// never silence.
 func NewPlayer(lib *Library, tracks []string, rate int, start int, opts ...Option) *Player {
-	if rate <= 0 {
+	if rate < minRate || rate > maxRate {
 		rate = audio.Rate8k
 	}
 	p := &Player{rate: rate, brk: -1}
@@ -134,6 +145,7 @@ func NewPlayer(lib *Library, tracks []string, rate int, start int, opts ...Optio
 	p.minMusic = p.samples(DefaultMinMusic)
 	p.fadeOut, p.fadeIn = p.samples(DefaultFadeOut), p.samples(DefaultFadeIn)
 	p.pauseBefore, p.pauseAfter = p.samples(DefaultPauseBefore), p.samples(DefaultPauseAfter)
+	p.firstWait = DefaultFirstWait
 	for _, o := range opts {
 		o(p)
 	}
@@ -164,27 +176,54 @@ func NewPlayer(lib *Library, tracks []string, rate int, start int, opts ...Optio
 			}
 			p.slots = append(p.slots, slot{e: e})
 		}
-		// Wait for the first track that decodes; a broken one is skipped.
+		// Wait for the first track that decodes (a broken one is
+		// skipped), but not for long: the caller hears the pattern
+		// until one is ready.
+		p.firstSlot = firstSlot
+		timer := time.NewTimer(p.firstWait)
+		defer timer.Stop()
+	wait:
 		for i := range p.slots {
 			j := (firstSlot + i) % len(p.slots)
-			<-p.slots[j].e.ready
+			select {
+			case <-p.slots[j].e.ready:
+			case <-timer.C:
+				break wait
+			}
 			if p.resolveLocked(j) {
 				p.ti = j
 				return p
 			}
 		}
+		if p.usableLocked() {
+			p.slots = append(p.slots, slot{t: lib.Pattern(rate), fill: true})
+			p.ti = len(p.slots) - 1
+			return p
+		}
 	}
-	p.slots = []slot{{t: lib.Pattern(rate)}}
-	p.pattern = true
+	p.slots = []slot{{t: lib.Pattern(rate), fill: true}}
 	return p
 }
 
+// usableLocked reports whether some track may still play: decoded, or
+// still decoding.
+func (p *Player) usableLocked() bool {
+	for j, sl := range p.slots {
+		if !sl.fill && (sl.t != nil || !sl.dead && (!sl.e.done() || p.resolveLocked(j))) {
+			return true
+		}
+	}
+	return false
+}
+
 // slot is one of a player's tracks: its decoding, and once that has
-// finished, the track or the verdict that it is unusable.
+// finished, the track or the verdict that it is unusable. A fill slot
+// holds the generated pattern, played while no file is ready.
 type slot struct {
 	e    *entry
 	t    *Track
 	dead bool
+	fill bool
 }
 
 // resolveLocked reports whether slot j is ready to play, taking its
@@ -207,16 +246,25 @@ func (p *Player) resolveLocked(j int) bool {
 }
 
 // advanceLocked moves to the next track that is ready, or plays the
-// current one again if no other is.
+// current one again if no other is. The pattern is left for the first
+// file ready (from the one the player was to start with), never
+// returned to.
 func (p *Player) advanceLocked() {
-	for i := 1; i < len(p.slots); i++ {
-		j := (p.ti + i) % len(p.slots)
+	p.pos = 0
+	from := p.ti + 1
+	if p.slots[p.ti].fill {
+		from = p.firstSlot
+	}
+	for i := range len(p.slots) {
+		j := (from + i) % len(p.slots)
+		if j == p.ti && i > 0 || p.slots[j].fill {
+			continue
+		}
 		if p.resolveLocked(j) {
 			p.ti = j
-			break
+			return
 		}
 	}
-	p.pos = 0
 }
 
 func (p *Player) samples(d time.Duration) int {
@@ -233,13 +281,18 @@ func (p *Player) Skipped() []error {
 	return slices.Clone(p.skipped)
 }
 
-// Pattern reports whether the player plays the generated pattern because
-// no file was usable.
-func (p *Player) Pattern() bool { return p.pattern }
+// Pattern reports whether the player is playing the generated pattern: no
+// file was usable, or none had been decoded yet.
+func (p *Player) Pattern() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.slots[p.ti].fill
+}
 
 // Announce queues clip to play at the next natural break (see Mode); the
 // music then resumes where it paused. Clips at another rate are resampled
-// (here, in the caller's goroutine); leading and trailing silence beyond
+// (here, in the caller's goroutine; a clip of no rate is taken to be at
+// the player's, one outside 4-192 kHz is not played); leading and trailing silence beyond
 // 50 ms is skipped, so the pauses stay short. The clip's samples must not
 // change while it is queued or playing. The returned channel closes once
 // the clip has played, or when the player stops.
@@ -247,6 +300,10 @@ func (p *Player) Announce(clip audio.Clip, mode Mode) <-chan struct{} {
 	done := make(chan struct{})
 	s := clip.Samples
 	if clip.Rate > 0 && clip.Rate != p.rate && len(s) > 0 {
+		if clip.Rate < minRate || clip.Rate > maxRate {
+			close(done) // not audio anyone could hear
+			return done
+		}
 		s = audio.Resample(s, clip.Rate, p.rate)
 	}
 	s = trimSilence(s, p.rate)

@@ -51,7 +51,7 @@ func TestLoopsInOrderAcrossTrackJoins(t *testing.T) {
 	// end to end, sample for sample: nothing added or lost at the joins.
 	want := slices.Concat(b, c, a, b, c, a, b, c, a)
 	for _, frame := range []int{160, 320, 7, 333} {
-		p := NewPlayer(lib, paths, r8, 1)
+		p := NewPlayer(lib, paths, r8, 1, patient)
 		if p.Pattern() || len(p.Skipped()) > 0 {
 			t.Fatalf("pattern %v, skipped %v", p.Pattern(), p.Skipped())
 		}
@@ -71,7 +71,7 @@ func TestStartPicksTheFirstTrack(t *testing.T) {
 	}
 	lib := NewLibrary(nil)
 	for _, tc := range []struct{ start, want int }{{0, 0}, {1, 1}, {2, 2}, {3, 0}, {7, 1}, {-1, 2}} {
-		p := NewPlayer(lib, paths, r8, tc.start)
+		p := NewPlayer(lib, paths, r8, tc.start, patient)
 		got := read(t, p, 800, 160)
 		if firstDiff(got, tr[tc.want][:800]) >= 0 {
 			t.Errorf("start %d: does not open with track %d", tc.start, tc.want)
@@ -86,7 +86,7 @@ func TestAnnounceAtTrackEnd(t *testing.T) {
 	paths := []string{writeWAV(t, dir, "a.wav", r8, a), writeWAV(t, dir, "b.wav", r8, b)}
 	lib := NewLibrary(nil)
 	lib.Preload(paths, r8)
-	p := NewPlayer(lib, paths, r8, 0)
+	p := NewPlayer(lib, paths, r8, 0, patient)
 	read(t, p, r8, 160) // 1 s in: the track ends within the lookahead
 	clip := clipNoise(1, 12000)
 	done := p.Announce(audio.Clip{Rate: r8, Samples: clip}, AtBreak)
@@ -136,7 +136,7 @@ func TestAnnounceFadesAtQuietMoment(t *testing.T) {
 	track := dipTrack(30*time.Second, 5*time.Second, 800*time.Millisecond)
 	paths := []string{writeWAV(t, dir, "dip.wav", r8, track)}
 	lib := NewLibrary(nil)
-	p := NewPlayer(lib, paths, r8, 0)
+	p := NewPlayer(lib, paths, r8, 0, patient)
 	read(t, p, r8, 160)
 	clip := clipNoise(2, 8000)
 	p.Announce(audio.Clip{Rate: r8, Samples: clip}, AtBreak)
@@ -203,7 +203,7 @@ func TestBreakSkipsAHush(t *testing.T) {
 	hush := tone(r8, 300, 28, 1500*time.Millisecond)
 	copy(track[5*r8:], hush)
 	paths := []string{writeWAV(t, dir, "hush.wav", r8, track)}
-	p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+	p := NewPlayer(NewLibrary(nil), paths, r8, 0, patient)
 	read(t, p, r8, 160)
 	clip := clipNoise(8, r8)
 	p.Announce(audio.Clip{Rate: r8, Samples: clip}, AtBreak)
@@ -227,7 +227,7 @@ func TestFadeOutAndBackInAtResumePosition(t *testing.T) {
 	track := steady(30 * time.Second) // no quiet moment at all
 	paths := []string{writeWAV(t, dir, "steady.wav", r8, track)}
 	lib := NewLibrary(nil)
-	p := NewPlayer(lib, paths, r8, 0)
+	p := NewPlayer(lib, paths, r8, 0, patient)
 	read(t, p, r8, 160)
 	clip := clipNoise(3, 8000)
 	done := p.Announce(audio.Clip{Rate: r8, Samples: clip}, AtBreak)
@@ -289,7 +289,7 @@ func TestUrgentPlaysFirstAndSoon(t *testing.T) {
 	track := dipTrack(60*time.Second, 6*time.Second, 800*time.Millisecond)
 	paths := []string{writeWAV(t, dir, "dip.wav", r8, track)}
 	lib := NewLibrary(nil)
-	p := NewPlayer(lib, paths, r8, 0)
+	p := NewPlayer(lib, paths, r8, 0, patient)
 	read(t, p, r8/2, 160)
 	normal := clipNoise(4, 6000)
 	urgent := clipNoise(5, 7000)
@@ -313,7 +313,7 @@ func TestUrgentPlaysFirstAndSoon(t *testing.T) {
 func TestUrgentNeverCutsAnAnnouncement(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{writeWAV(t, dir, "steady.wav", r8, tone(r8, 440, 8000, 30*time.Second))}
-	p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+	p := NewPlayer(NewLibrary(nil), paths, r8, 0, patient)
 	first := clipNoise(6, 2*r8)
 	p.Announce(audio.Clip{Rate: r8, Samples: first}, AtBreak)
 	out := read(t, p, 2*r8, 160) // into the first announcement
@@ -335,7 +335,7 @@ func TestUrgentNeverCutsAnAnnouncement(t *testing.T) {
 func TestStopEndsEverything(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{writeWAV(t, dir, "steady.wav", r8, tone(r8, 440, 8000, 30*time.Second))}
-	p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+	p := NewPlayer(NewLibrary(nil), paths, r8, 0, patient)
 	read(t, p, 160, 160)
 	d1 := p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(1, r8)}, AtBreak)
 	d2 := p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(2, r8)}, Urgent)
@@ -356,7 +356,7 @@ func TestStopEndsEverything(t *testing.T) {
 func TestSilentAnnouncementIsNoBreak(t *testing.T) {
 	dir := t.TempDir()
 	track := tone(r8, 440, 8000, 30*time.Second)
-	p := NewPlayer(NewLibrary(nil), []string{writeWAV(t, dir, "s.wav", r8, track)}, r8, 0)
+	p := NewPlayer(NewLibrary(nil), []string{writeWAV(t, dir, "s.wav", r8, track)}, r8, 0, patient)
 	for _, c := range []audio.Clip{{}, {Rate: r8, Samples: make([]int16, r8)}} {
 		if d := p.Announce(c, AtBreak); !closed(d) {
 			t.Fatal("an empty or silent announcement is pending")
@@ -381,7 +381,7 @@ func TestNoLongSilence(t *testing.T) {
 		writeWAV(t, dir, "a.wav", r8, pad(tone(r8, 440, 6000, 4*time.Second))),
 		writeWAV(t, dir, "b.wav", r8, pad(dipTrack(9*time.Second, 3*time.Second, 2*time.Second))),
 	}
-	p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+	p := NewPlayer(NewLibrary(nil), paths, r8, 0, patient)
 	var out []int16
 	var dones []<-chan struct{}
 	for i := range 20 {
@@ -420,7 +420,7 @@ func TestRealMusicOnHold(t *testing.T) {
 		t.Fatal(errs)
 	}
 	t.Logf("decoded %d files in %v", len(files), time.Since(t0).Round(time.Millisecond))
-	p := NewPlayer(lib, files, r8, 2)
+	p := NewPlayer(lib, files, r8, 2, patient)
 	var total int
 	for _, f := range files {
 		tr, _ := lib.Load(f, r8)
@@ -473,7 +473,7 @@ func TestRealMusicOnHold(t *testing.T) {
 func TestPatternWhenNoTracks(t *testing.T) {
 	lib := NewLibrary(nil)
 	for _, tracks := range [][]string{nil, {t.TempDir() + "/missing.wav"}} {
-		p := NewPlayer(lib, tracks, r8, 5)
+		p := NewPlayer(lib, tracks, r8, 5, patient)
 		if !p.Pattern() {
 			t.Fatal("no tracks, yet no pattern")
 		}
@@ -517,7 +517,7 @@ func TestRateConversion(t *testing.T) {
 	paths := []string{writeWAV(t, dir, "a.wav", r8, a), writeWAV(t, dir, "b.wav", r8, b)}
 	lib := NewLibrary(nil)
 	lib.Preload(paths, r16)
-	p := NewPlayer(lib, paths, r16, 0)
+	p := NewPlayer(lib, paths, r16, 0, patient)
 	if p.Rate() != r16 {
 		t.Fatalf("rate %d", p.Rate())
 	}
@@ -569,7 +569,7 @@ func TestConcurrentUse(t *testing.T) {
 	lib := NewLibrary(nil)
 	var wg sync.WaitGroup
 	for c := range 4 {
-		p := NewPlayer(lib, paths, r8, c)
+		p := NewPlayer(lib, paths, r8, c, patient)
 		wg.Add(2)
 		go func() { // the media clock
 			defer wg.Done()
@@ -606,7 +606,7 @@ func TestReadPCMAllocatesNothing(t *testing.T) {
 	}
 	lib := NewLibrary(nil)
 	lib.Preload(paths, r8)
-	p := NewPlayer(lib, paths, r8, 0)
+	p := NewPlayer(lib, paths, r8, 0, patient)
 	p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(1, r8)}, AtBreak)
 	p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(2, r8)}, Urgent)
 	buf := make([]int16, 160)
@@ -628,7 +628,7 @@ func TestMusicPlaysBetweenBreaks(t *testing.T) {
 	dir := t.TempDir()
 	paths := []string{writeWAV(t, dir, "steady.wav", r8, steady(60*time.Second))}
 	for _, mode := range []Mode{AtBreak, Urgent} {
-		p := NewPlayer(NewLibrary(nil), paths, r8, 0)
+		p := NewPlayer(NewLibrary(nil), paths, r8, 0, patient)
 		d := p.Announce(audio.Clip{Rate: r8, Samples: clipNoise(1, r8/2)}, AtBreak)
 		for !closed(d) || p.ph != phMusic { // to the sample where the music comes back
 			read(t, p, 1, 1)
