@@ -26,7 +26,8 @@ type Options struct {
 	MaxAlternatives int
 	// C is the SVM's inverse regularization strength. 0 means 1.
 	C float64
-	// Workers bounds training parallelism. 0 means GOMAXPROCS.
+	// Workers bounds training parallelism (the model and the calibration
+	// folds train concurrently). 0 means GOMAXPROCS.
 	Workers int
 	// CalibrationFolds is the number of cross-validation folds used to fit
 	// the temperature (and, with OutOfScope examples, the threshold) on

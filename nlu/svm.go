@@ -28,7 +28,8 @@ func (m *linearModel) scores(x sparse, dst []float64) {
 	}
 }
 
-// svmParams tunes the one-vs-rest squared-hinge SVM.
+// svmParams tunes the SVM learners (Crammer-Singer and one-vs-rest squared
+// hinge).
 type svmParams struct {
 	C       float64 // inverse regularization strength
 	bias    float64 // value of the constant bias feature
