@@ -235,6 +235,11 @@ func (e *Engine) Run(ctx context.Context, c Call) {
 	if err == nil {
 		err = s.runFrom(start)
 	}
+	s.endWith(err)
+}
+
+// endWith classifies how the flow ended from its error.
+func (s *session) endWith(err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, errCallerGone):

@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -538,14 +537,5 @@ func (e *Engine) RunCallback(ctx context.Context, c Call, t QueueTicket, cb mode
 	n.Queue = cb.Queue
 	q := &queueNode{name: "callback:" + cb.Queue, n: n, qc: qc, t: t, stats: stats}
 	_, err := s.waitInQueue(q, false)
-	switch {
-	case err == nil:
-	case errors.Is(err, errCallerGone):
-		s.setEnd(models.EndCallerHangup)
-	case errors.Is(err, context.Canceled):
-		s.setEnd(models.EndShutdown)
-	default:
-		s.log.Error("callback error", "err", err)
-		s.setEnd(models.EndError)
-	}
+	s.endWith(err)
 }

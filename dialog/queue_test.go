@@ -170,18 +170,10 @@ func (q testQueues) Join(ctx context.Context, name string, pop models.ScreenPop,
 
 func runLeg(t *testing.T, e *Engine, c legCall, script func()) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() { e.Run(context.Background(), c); close(done) }()
-	if script != nil {
-		script()
+	if script == nil {
+		script = func() {}
 	}
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		c.callerLeaves()
-		<-done
-		t.Fatal("the call did not end")
-	}
+	runCall(t, e, c, c.callerLeaves, script)
 }
 
 func TestQueueMaxWaitGoesToTimeoutNode(t *testing.T) {
