@@ -245,8 +245,13 @@ func fit(texts []string, labels []int, classes int, p svmParams, cfg modelConfig
 	return vocab, trainLinear(X, labels, classes, len(vocab.idf), p, cfg)
 }
 
+// maxCSAlphas bounds the Crammer-Singer solver's dual variables (one per
+// example and class, 12 bytes each); larger problems train one-vs-rest,
+// whose memory grows with the examples only.
+var maxCSAlphas = 1 << 24
+
 func trainLinear(X []sparse, labels []int, classes, dim int, p svmParams, cfg modelConfig) *linearModel {
-	if cfg.crammer {
+	if cfg.crammer && len(X)*classes <= maxCSAlphas {
 		return trainCS(X, labels, classes, dim, p)
 	}
 	return trainSVM(X, labels, classes, dim, p)

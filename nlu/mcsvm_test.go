@@ -110,3 +110,21 @@ func TestCrammerSingerSeparable(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeProblemsTrainOneVsRest checks that a problem over the
+// Crammer-Singer memory bound still trains, one-vs-rest.
+func TestLargeProblemsTrainOneVsRest(t *testing.T) {
+	f, err := LoadFile("testdata/bank.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { maxCSAlphas = n }(maxCSAlphas)
+	maxCSAlphas = 1
+	c, err := Train(f.Intents, Options{OutOfScope: f.OutOfScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Classify("what is my balance"); r.Intent != "check_balance" {
+		t.Errorf("one-vs-rest fallback: Classify = %+v", r)
+	}
+}
