@@ -30,8 +30,7 @@ type weakState struct {
 	wcand      int   // digit of the current run of weak hits, -1 none
 	wrun       int   // length of that run
 	wrunStart  int64 // first sample of the run's first long window
-	confirms   int   // confirmations measured in full for the run
-	quick      int   // confirmations of the run given up after the quarters
+	confirms   int   // confirmations tried for the run
 	activeWeak bool  // the active digit was declared by the weak path
 
 	hitOff [2]float64      // measured offsets (Hz) of the last weak hit's tones
@@ -95,7 +94,7 @@ func (d *Detector) initWeak() {
 }
 
 func (d *Detector) resetWeak() {
-	d.wcand, d.wrun, d.confirms, d.quick, d.activeWeak = -1, 0, 0, 0, false
+	d.wcand, d.wrun, d.confirms, d.activeWeak = -1, 0, 0, false
 	clear(d.hist)
 }
 
@@ -156,16 +155,11 @@ func (d *Detector) weakRun(hit int) {
 	case hit == d.wcand:
 		d.wrun++
 	default:
-		d.wcand, d.wrun, d.confirms, d.quick = hit, 1, 0, 0
+		d.wcand, d.wrun, d.confirms = hit, 1, 0
 		d.wrunStart = d.samples - int64(2*d.win)
 	}
 
 }
-
-// maxQuick bounds the confirmations of a run that stop after the quarters
-// (the window not yet, or no longer, inside a steady tone); they are cheap,
-// so more of them are allowed than of full ones.
-var maxQuick = 12
 
 // confirmSeconds is the length of the confirmation window.
 var confirmSeconds = 0.032
@@ -243,19 +237,14 @@ func (d *Detector) confirm() bool {
 	if d.confirms >= maxConfirms || d.samples-d.wrunStart < int64(n) {
 		return false
 	}
+	d.confirms++
 	mask := len(d.hist) - 1
 	p := int(d.samples-int64(n)) & mask
 	for i := range n {
 		d.xbuf[i] = float64(d.hist[(p+i)&mask])
 	}
 	f := &d.feat
-	measured := d.measure(d.xbuf, d.wcand, d.hitOff, f)
-	if measured {
-		d.confirms++
-	} else if d.quick++; d.quick >= maxQuick {
-		d.confirms = maxConfirms
-	}
-	ok := measured && d.passes(f)
+	ok := d.measure(d.xbuf, d.wcand, d.hitOff, f) && d.passes(f)
 	if confirmTrace != nil {
 		confirmTrace(d, d.wcand, f, ok)
 	}
