@@ -289,6 +289,18 @@ func (p *Player) Pattern() bool {
 	return p.slots[p.ti].fill
 }
 
+// Pending is how many announcements are queued or playing: a periodic
+// announcement that would only repeat a waiting one can be left out.
+func (p *Player) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.queue)
+	if p.cur != nil {
+		n++
+	}
+	return n
+}
+
 // Announce queues clip to play at the next natural break (see Mode); the
 // music then resumes where it paused. Clips at another rate are resampled
 // (here, in the caller's goroutine; a clip of no rate is taken to be at

@@ -295,7 +295,13 @@ func TestUrgentPlaysFirstAndSoon(t *testing.T) {
 	urgent := clipNoise(5, 7000)
 	dn := p.Announce(audio.Clip{Rate: r8, Samples: normal}, AtBreak)
 	du := p.Announce(audio.Clip{Rate: r8, Samples: urgent}, Urgent)
+	if n := p.Pending(); n != 2 {
+		t.Fatalf("%d pending, want 2", n)
+	}
 	out := read(t, p, 8*r8, 160)
+	if n := p.Pending(); n != 0 {
+		t.Fatalf("%d pending after both played", n)
+	}
 	ua, brk := breakOf(t, out, urgent, r8/2)
 	if brk > r8/2+2*r8 {
 		t.Fatalf("urgent announcement waited until %.3f s, want within 2 s of 0.5 s", float64(brk)/r8)
