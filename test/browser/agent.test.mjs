@@ -192,8 +192,13 @@ test('agent page: sign in, available in the browser, screen pop, answer, audio b
     // Away, then available, answering in this browser.
     await a.getByRole('radio', { name: 'Away' }).check();
     await a.waitForFunction(() => document.getElementById('state-badge').textContent === 'Away');
-    await a.getByRole('radio', { name: 'In this browser' }).check();
+    // Calls to the phone: alice has none registered, so she is offline
+    // for the queues, and the page says why.
+    await a.getByRole('radio', { name: 'On my phone' }).check();
     await a.getByRole('radio', { name: 'Available' }).check();
+    await a.waitForFunction(() => document.getElementById('state-badge').textContent === 'Offline', null, { timeout: 15000 });
+    assert.match(await a.locator('#state-hint').textContent(), /phone is not connected/);
+    await a.getByRole('radio', { name: 'In this browser' }).check();
     await a.waitForFunction(() => document.getElementById('state-badge').textContent === 'Available', null, { timeout: 15000 });
     assert.match(await a.locator('#state-hint').textContent(), /Calls ring here/);
     const announce = a.locator('#announce');
