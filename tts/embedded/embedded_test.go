@@ -104,6 +104,38 @@ func TestFliteSentences(t *testing.T) {
 	}
 }
 
+func TestCleanText(t *testing.T) {
+	if got := cleanText("a\x00b\nc\x7fd é"); got != "a b c d é" {
+		t.Fatalf("cleanText = %q", got)
+	}
+}
+
+// The single-voice programs say exactly what "flite -voice v" says (the
+// diphone voices are deterministic; the others excite with noise).
+func TestVoiceProgramsMatchFlite(t *testing.T) {
+	need(t, "flite")
+	fliteProg, _ := exec.LookPath("flite")
+	for _, v := range []string{"kal", "kal16"} {
+		need(t, voicePrograms[v])
+		own, err := tts.Render(context.Background(), &Flite{Subprocess: true}, tts.Request{Text: twelveWords, Voice: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := tts.Render(context.Background(), &Flite{Program: fliteProg}, tts.Request{Text: twelveWords, Voice: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(own.Samples) != len(all.Samples) || len(own.Samples) == 0 {
+			t.Fatalf("%s: %d samples, flite -voice %d", v, len(own.Samples), len(all.Samples))
+		}
+		for i := range own.Samples {
+			if own.Samples[i] != all.Samples[i] {
+				t.Fatalf("%s: sample %d differs", v, i)
+			}
+		}
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	need(t, "espeak-ng")
 	ctx := context.Background()

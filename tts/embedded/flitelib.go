@@ -70,7 +70,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/cgo"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -266,15 +265,4 @@ func (l *fliteLib) speakChunks(ctx context.Context, voice string, chunks []strin
 		}
 	}
 	return nil
-}
-
-// cleanText makes text safe to hand to flite as a C string: control
-// characters (NUL among them) become spaces.
-func cleanText(text string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, text)
 }

@@ -26,5 +26,3 @@ func (l *fliteLib) warm(voice string) error { return &VoiceError{Engine: "flite"
 func (l *fliteLib) speak(_ context.Context, voice string, _ []string, pipe *tts.Pipe) {
 	pipe.Finish(&VoiceError{Engine: "flite", Voice: voice})
 }
-
-func cleanText(text string) string { return text }
