@@ -2,6 +2,7 @@ package hold
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -447,6 +448,11 @@ func TestRealMusicOnHold(t *testing.T) {
 	}
 	if g := longestSilence(out, r8); g > time.Second {
 		t.Errorf("silence of %v in %v of music on hold", g, time.Duration(len(out))*time.Second/r8)
+	}
+	if path := os.Getenv("HOLD_WAV"); path != "" { // to listen to: HOLD_WAV=/tmp/hold.wav
+		if err := audio.WriteWAVFile(path, audio.Clip{Rate: r8, Samples: out}); err != nil {
+			t.Error(err)
+		}
 	}
 	// Every break fades out: the 10 ms before each pause is at least 20
 	// dB below the 300 ms before the fade, or the track had ended.
