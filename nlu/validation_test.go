@@ -2,7 +2,9 @@ package nlu
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -159,6 +161,63 @@ func TestValidationHWU64(t *testing.T) {
 			}
 			c.SetThreshold(1e-9)
 			t.Logf("%-8s %-12s acc %.4f", split, v.name, c.Evaluate(val, nil).Accuracy)
+		}
+	}
+}
+
+// TestValidationFewShotC measures the SVM's C against the number of
+// examples per intent: k examples per intent drawn at random (3 draws)
+// from the training split of CLINC150, HWU64 and SNIPS, in-scope accuracy
+// on their validation splits.
+func TestValidationFewShotC(t *testing.T) {
+	needValidation(t)
+	type set struct {
+		name       string
+		train, val []Example
+	}
+	var sets []set
+	if s, err := ReadCLINC150("../../shared/data/intents/clinc150/data_full.json"); err == nil {
+		sets = append(sets, set{"clinc150", s["train"], s["val"]})
+	}
+	for _, name := range []string{"hwu64", "snips"} {
+		tr, err1 := ReadLineAligned("../../shared/data/intents/" + name + "/train")
+		va, err2 := ReadLineAligned("../../shared/data/intents/" + name + "/valid")
+		if err1 == nil && err2 == nil {
+			sets = append(sets, set{name, tr, va})
+		}
+	}
+	if len(sets) == 0 {
+		t.Skip("no data sets")
+	}
+	for _, s := range sets {
+		for _, k := range []int{5, 10, 20, 50} {
+			for _, C := range []float64{0.25, 0.5, 1, 2} {
+				sum := 0.0
+				const draws = 3
+				for d := range draws {
+					rng := rand.New(rand.NewPCG(uint64(d+1), uint64(k)))
+					rows := slices.Clone(s.train)
+					rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+					n := map[string]int{}
+					var pick []Example
+					for _, e := range rows {
+						if n[e.Intent] < k {
+							n[e.Intent]++
+							pick = append(pick, e)
+						}
+					}
+					intents, _ := IntentsFromExamples(pick)
+					cfg := defaultConfig
+					cfg.C = C
+					c, err := train(intents, Options{CalibrationFolds: -1, Temperature: 1}, cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.SetThreshold(1e-9)
+					sum += c.Evaluate(s.val, nil).Accuracy
+				}
+				t.Logf("%-9s %2d-shot C=%-4g acc %.4f (mean of %d draws)", s.name, k, C, sum/draws, draws)
+			}
 		}
 	}
 }
