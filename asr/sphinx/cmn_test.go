@@ -57,7 +57,7 @@ func TestEstimateCMN(t *testing.T) {
 		}
 		st := &stream{r: r, d: d, batch: true, rate: c.Rate}
 		st.cond, _ = asr.NewConditioner(c.Rate, asr.ConditionConfig{OutRate: 16000, FillDBFS: r.cfg.Condition.FillDBFS, FillFromHz: r.cfg.Condition.FillFromHz, FoldDB: fold, Seed: 1})
-		s, err := r.compile(d, asr.Hints{Grammar: asr.GrammarDigits})
+		s, err := r.compile(d, asr.Hints{Grammar: asr.GrammarDigits}, false)
 		if err == nil {
 			err = d.use(s)
 		}

@@ -92,6 +92,16 @@ type Config struct {
 	// sphinxtrain's mllr_solve. Wideband input always uses the model as
 	// it is.
 	NarrowbandMLLR string
+	// PhraseGrammarMin turns on a second, parallel decode for open
+	// requests (PhrasesLM): the same audio also goes through a grammar
+	// that allows exactly the hint phrases, on a second decoder, and its
+	// result replaces the language model's when it heard a whole phrase
+	// with at least this confidence. Callers who say an intent's example
+	// are then heard almost word for word; paraphrases, which the grammar
+	// cannot follow, keep the language model's result. 0 turns it off.
+	// The second decoder is taken only when one is free at once (under
+	// load the stream decodes with the language model alone).
+	PhraseGrammarMin float64
 	// CMNAdapt updates the live cepstral mean after every write, so it
 	// moves from the prior toward the caller's channel within the
 	// utterance (pocketsphinx alone keeps the prior for the first 3 s).
@@ -128,6 +138,9 @@ func DefaultConfig() Config {
 		GrammarWIP:    1e-3,
 		GrammarFoldDB: -8,
 		MaxGainDB:     30,
+		// Tuned on the train splits (the intents' own examples spoken)
+		// and dev (paraphrases), BENCHMARKS.md.
+		PhraseGrammarMin: 0.95,
 	}
 }
 

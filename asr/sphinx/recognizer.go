@@ -139,6 +139,32 @@ func (r *Recognizer) acquire(ctx context.Context) (*decoder, error) {
 	}
 }
 
+// tryAcquire returns a decoder only when one is idle or may be created
+// now; nil otherwise.
+func (r *Recognizer) tryAcquire() *decoder {
+	select {
+	case d := <-r.idle:
+		return d
+	default:
+	}
+	r.mu.Lock()
+	if r.closed || r.created >= r.cfg.Decoders {
+		r.mu.Unlock()
+		return nil
+	}
+	r.created++
+	r.mu.Unlock()
+	d, err := newDecoder(r.cfg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.created--
+		return nil
+	}
+	r.all = append(r.all, d)
+	return d
+}
+
 func (r *Recognizer) release(d *decoder) {
 	r.mu.Lock()
 	closed := r.closed
@@ -154,9 +180,13 @@ func hintsKey(h asr.Hints) string {
 	return h.Grammar + "\x00" + strings.Join(h.Phrases, "\x01") + "\x00" + strings.Join(h.EscapeWords, "\x01")
 }
 
-// compile returns the search for h, compiling it once per process.
-func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
+// compile returns the search for h, compiling it once per process; with
+// exact it allows exactly the hint phrases whatever the phrase mode.
+func (r *Recognizer) compile(d *decoder, h asr.Hints, exact bool) (search, error) {
 	k := hintsKey(h)
+	if exact {
+		k = "exact\x00" + k
+	}
 	r.mu.Lock()
 	s, ok := r.searches[k]
 	r.mu.Unlock()
@@ -164,7 +194,7 @@ func (r *Recognizer) compile(d *decoder, h asr.Hints) (search, error) {
 		return s, nil
 	}
 	var err error
-	if h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
+	if exact || h.Grammar != "" || r.cfg.PhraseMode == PhrasesGrammar {
 		s, err = compileGrammar(h, d.pd.known)
 		s.wip = r.cfg.GrammarWIP
 		s.name += fmt.Sprintf("-w%g", s.wip)
@@ -205,27 +235,45 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.compile(d, h)
-	if err == nil {
-		err = d.use(s)
-	}
-	if err == nil {
-		var init []float32
-		mllr := ""
-		if rate < audio.Rate16k {
-			init = r.cfg.CMNInitNarrow
-			mllr = r.cfg.NarrowbandMLLR
-		}
-		err = d.adapt(mllr)
-		if err == nil {
-			err = d.start(batch, init, r.cfg.CMNPrior)
-		}
-	}
-	if err != nil {
+	if err := r.prepare(d, h, false, rate, batch); err != nil {
 		r.release(d)
 		return nil, err
 	}
-	return &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: batch, rate: rate}, nil
+	st := &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: batch, rate: rate}
+	if r.cfg.PhraseGrammarMin > 0 && h.Grammar == "" && r.cfg.PhraseMode == PhrasesLM && len(h.Phrases) > 0 {
+		if d2 := r.tryAcquire(); d2 != nil {
+			if err := r.prepare(d2, h, true, rate, batch); err != nil {
+				// The exact-phrase pass is an extra: without it the
+				// stream still decodes (e.g. no phrase in the dictionary).
+				r.release(d2)
+			} else {
+				st.exact = d2
+			}
+		}
+	}
+	return st, nil
+}
+
+// prepare loads the search for h into d (exact: the phrases as a
+// grammar), the channel's transform and starts an utterance.
+func (r *Recognizer) prepare(d *decoder, h asr.Hints, exact bool, rate int, batch bool) error {
+	s, err := r.compile(d, h, exact)
+	if err != nil {
+		return err
+	}
+	if err := d.use(s); err != nil {
+		return err
+	}
+	var init []float32
+	mllr := ""
+	if rate < audio.Rate16k {
+		init = r.cfg.CMNInitNarrow
+		mllr = r.cfg.NarrowbandMLLR
+	}
+	if err := d.adapt(mllr); err != nil {
+		return err
+	}
+	return d.start(batch, init, r.cfg.CMNPrior)
 }
 
 // stream is one utterance on a pooled decoder.
@@ -237,10 +285,11 @@ type stream struct {
 	rate  int
 	raw   []int16 // batch mode: the utterance as written
 
-	mu   sync.Mutex
-	d    *decoder // nil once released
-	buf  []int16
-	last string
+	mu    sync.Mutex
+	d     *decoder // nil once released
+	exact *decoder // the exact-phrase pass (PhraseGrammarMin); nil for none
+	buf   []int16
+	last  string
 }
 
 func (s *stream) Write(samples []int16) error {
@@ -260,7 +309,23 @@ func (s *stream) Write(samples []int16) error {
 	if s.r.cfg.CMNAdapt {
 		s.d.cmnUpdate()
 	}
+	if s.exact != nil {
+		if err := s.exact.process(s.buf, false); err != nil {
+			s.dropExact()
+		} else if s.r.cfg.CMNAdapt {
+			s.exact.cmnUpdate()
+		}
+	}
 	return nil
+}
+
+// dropExact abandons the exact-phrase pass.
+func (s *stream) dropExact() {
+	if s.exact != nil {
+		s.exact.end()
+		s.r.release(s.exact)
+		s.exact = nil
+	}
 }
 
 func (s *stream) Partial() (asr.Result, bool) {
@@ -296,11 +361,10 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		}
 		s.buf = s.cond.Process(s.buf[:0], s.raw)
 		s.buf = s.cond.Flush(s.buf)
-		err = d.process(s.buf, true)
 	} else {
 		s.buf = s.cond.Flush(s.buf[:0])
-		err = d.process(s.buf, false)
 	}
+	err = d.process(s.buf, s.batch)
 	if eerr := d.end(); err == nil {
 		err = eerr
 	}
@@ -308,11 +372,67 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		s.releaseLocked()
 		return asr.Result{}, err
 	}
-	best := d.hyp()
-	hyps, scores := d.nbest(s.r.cfg.NBestPaths)
-	res := posteriors(best, hyps, scores, d.lnBase()*senscrScale*s.r.cfg.AcousticScale, s.nbest)
+	res := s.result(d)
+	if x := s.exact; x != nil {
+		perr := x.process(s.buf, s.batch)
+		if eerr := x.end(); perr == nil && eerr == nil {
+			if g := s.result(x); g.Text != "" && g.Confidence >= s.r.cfg.PhraseGrammarMin {
+				res = mergeResults(g, res, exactWeight)
+			}
+		}
+	}
 	s.releaseLocked()
 	return res, nil
+}
+
+// exactWeight is the share of the exact-phrase pass in a merged result.
+// The grammar is sure of itself even when it forced a paraphrase onto the
+// nearest phrase; keeping the language model's hypotheses at half the
+// weight lets a classifier's vote and confidence see the disagreement
+// (measured on dev: same accuracy, confidence ROC-AUC 0.70 -> 0.85 on
+// bank).
+const exactWeight = 0.5
+
+// mergeResults returns a's text as the best hypothesis with a's
+// hypotheses weighted wa and b's weighted 1-wa, same texts summed, the
+// alternatives best first.
+func mergeResults(a, b asr.Result, wa float64) asr.Result {
+	mass := map[string]float64{}
+	var order []string
+	add := func(t string, c float64) {
+		if t == "" {
+			return
+		}
+		if _, ok := mass[t]; !ok {
+			order = append(order, t)
+		}
+		mass[t] += c
+	}
+	for _, r := range []struct {
+		res asr.Result
+		w   float64
+	}{{a, wa}, {b, 1 - wa}} {
+		add(r.res.Text, r.w*r.res.Confidence)
+		for _, alt := range r.res.Alternatives {
+			add(alt.Text, r.w*alt.Confidence)
+		}
+	}
+	out := asr.Result{Text: a.Text, Final: true, Confidence: clamp01(mass[a.Text])}
+	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
+	for _, t := range order {
+		if t != a.Text {
+			out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(mass[t])})
+		}
+	}
+	return out
+}
+
+// result reads the final hypothesis and its alternatives from d after
+// the utterance ended.
+func (s *stream) result(d *decoder) asr.Result {
+	best := d.hyp()
+	hyps, scores := d.nbest(s.r.cfg.NBestPaths)
+	return posteriors(best, hyps, scores, d.lnBase()*senscrScale*s.r.cfg.AcousticScale, s.nbest)
 }
 
 // senscrScale undoes SENSCR_SHIFT: lattice path scores are in logmath
@@ -374,6 +494,10 @@ func (s *stream) releaseLocked() {
 		s.r.release(s.d)
 		s.d = nil
 	}
+	if s.exact != nil {
+		s.r.release(s.exact)
+		s.exact = nil
+	}
 }
 
 func (s *stream) Close() error {
@@ -384,6 +508,9 @@ func (s *stream) Close() error {
 	}
 	// An abandoned utterance must end before the decoder serves another.
 	err := s.d.end()
+	if s.exact != nil {
+		s.exact.end()
+	}
 	s.releaseLocked()
 	return err
 }

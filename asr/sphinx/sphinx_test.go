@@ -275,3 +275,52 @@ func TestWidebandAndNarrowbandInterleave(t *testing.T) {
 		}
 	}
 }
+
+// TestExactPhrasePass: with a free decoder, open requests also go
+// through a grammar of the exact phrases, whose whole-phrase result wins;
+// with none free, the stream still decodes with the language model alone.
+func TestExactPhrasePass(t *testing.T) {
+	c, err := audio.ReadWAVFile("/usr/share/asterisk/sounds/en/auth-thankyou.wav")
+	if err != nil {
+		t.Fatalf("%v (apt-get install asterisk-core-sounds-en-wav)", err)
+	}
+	c.Samples = append(make([]int16, audio.SamplesPer(c.Rate, 300*time.Millisecond)), c.Samples...)
+	h := asr.Hints{Phrases: []string{"thank you", "check my balance", "lost card", "speak to an agent"}}
+	for _, pool := range []int{2, 1} {
+		r := newTestRecognizer(t, func(cfg *Config) { cfg.Decoders = pool })
+		st, err := r.NewStream(context.Background(), c.Rate, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.(*stream).exact != nil; got != (pool > 1) {
+			t.Errorf("pool %d: exact-phrase pass %v", pool, got)
+		}
+		st.Close()
+		res := decode(t, r, c, h)
+		if pool > 1 && (res.Text != "thank you" || res.Confidence < 0.5) {
+			t.Errorf("pool %d: heard %q (%.2f), want thank you", pool, res.Text, res.Confidence)
+		}
+		if res.Text == "" {
+			t.Errorf("pool %d: nothing heard", pool)
+		}
+		// Both decoders went back to the pool.
+		if pool > 1 && len(r.idle) != pool {
+			t.Errorf("pool %d: %d decoders idle after the stream", pool, len(r.idle))
+		}
+	}
+}
+
+func TestMergeResults(t *testing.T) {
+	g := asr.Result{Text: "send money to someone", Confidence: 1}
+	l := asr.Result{Text: "talk to someone", Confidence: 0.6, Alternatives: []asr.Alternative{
+		{Text: "send money to someone", Confidence: 0.3}, {Text: "can you talk to someone", Confidence: 0.1},
+	}}
+	m := mergeResults(g, l, 0.5)
+	if m.Text != "send money to someone" || math.Abs(m.Confidence-0.65) > 1e-9 || !m.Final {
+		t.Fatalf("merged %+v", m)
+	}
+	if len(m.Alternatives) != 2 || m.Alternatives[0].Text != "talk to someone" || math.Abs(m.Alternatives[0].Confidence-0.3) > 1e-9 ||
+		math.Abs(m.Alternatives[1].Confidence-0.05) > 1e-9 {
+		t.Errorf("alternatives %+v", m.Alternatives)
+	}
+}

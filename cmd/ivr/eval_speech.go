@@ -55,6 +55,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Bool("batch", def.Batch, "sphinx: decode each utterance whole at its end (batch CMN)")
 	batchG := fs.Bool("batch-grammars", def.BatchGrammars, "sphinx: decode closed grammars whole at their end")
 	gwip := fs.Float64("grammar-wip", def.GrammarWIP, "sphinx: word insertion penalty of closed grammars (0: decoder default)")
+	exactMin := fs.Float64("phrase-grammar-min", def.PhraseGrammarMin, "sphinx: confidence at which the parallel exact-phrase grammar's result replaces the phrase LM's (0: no second pass)")
 	cmnInit := fs.String("cmn-init", "", `sphinx: live CMN prior mean for narrowband input, comma-separated, or "model" for the model's -cmninit ("" keeps the tuned default)`)
 	cmnPrior := fs.Int("cmn-prior", def.CMNPrior, "sphinx: weight of the live CMN prior mean, in 10 ms frames (0: 500)")
 	cmnAdapt := fs.Bool("cmn-adapt", def.CMNAdapt, "sphinx: fold each write into the live CMN mean")
@@ -102,6 +103,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.Batch = *batch
 		cfg.BatchGrammars = *batchG
 		cfg.GrammarWIP = *gwip
+		cfg.PhraseGrammarMin = *exactMin
 		cfg.CMNPrior = *cmnPrior
 		cfg.CMNAdapt = *cmnAdapt
 		switch *cmnInit {
