@@ -40,14 +40,69 @@ func ReadWAVFile(path string) (Clip, error) {
 	return c, nil
 }
 
+// Bounds on what a WAV header may claim before anything is allocated.
+const (
+	minWAVRate = 4000
+	maxWAVRate = 192000
+	maxWAVChan = 16
+)
+
+// checkChunks walks the RIFF chunk headers and refuses a file whose
+// chunks claim more bytes than it has (a crafted or truncated header
+// would otherwise make the decoder allocate what the header says).
+func checkChunks(r io.ReadSeeker) error {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	var hdr [12]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return ErrNotWAV
+	}
+	off := int64(12)
+	for off+8 <= size {
+		var ch [8]byte
+		if _, err := io.ReadFull(r, ch[:]); err != nil {
+			return fmt.Errorf("%w: chunk header at %d: %v", ErrNotWAV, off, err)
+		}
+		n := int64(uint32(ch[4]) | uint32(ch[5])<<8 | uint32(ch[6])<<16 | uint32(ch[7])<<24)
+		if n > size-off-8 {
+			return fmt.Errorf("%w: chunk %q claims %d bytes, the file has %d after it", ErrNotWAV, ch[0:4], n, size-off-8)
+		}
+		off += 8 + n + n&1 // chunks are padded to even sizes
+		if _, err := r.Seek(off, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	_, err = r.Seek(0, io.SeekStart)
+	return err
+}
+
 // ReadWAV decodes a WAV stream; see ReadWAVFile.
 func ReadWAV(r io.ReadSeeker) (Clip, error) {
+	if err := checkChunks(r); err != nil {
+		return Clip{}, err
+	}
 	d := wav.NewDecoder(r)
 	if !d.IsValidFile() {
 		return Clip{}, ErrNotWAV
 	}
 	if d.WavAudioFormat != 1 && d.WavAudioFormat != 0xFFFE {
 		return Clip{}, fmt.Errorf("%w: format tag %d (only integer PCM)", ErrNotWAV, d.WavAudioFormat)
+	}
+	if rate := int(d.SampleRate); rate < minWAVRate || rate > maxWAVRate {
+		return Clip{}, fmt.Errorf("%w: sample rate %d (want %d-%d Hz)", ErrNotWAV, rate, minWAVRate, maxWAVRate)
+	}
+	if c := int(d.NumChans); c < 1 || c > maxWAVChan {
+		return Clip{}, fmt.Errorf("%w: %d channels", ErrNotWAV, c)
+	}
+	switch d.BitDepth {
+	case 8, 16, 24, 32:
+	default:
+		return Clip{}, fmt.Errorf("%w: %d-bit samples", ErrNotWAV, d.BitDepth)
 	}
 	buf, err := d.FullPCMBuffer()
 	if err != nil {
