@@ -2,6 +2,7 @@ package dtmf
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -112,6 +113,47 @@ func BenchmarkToneToDigit(b *testing.B) {
 			}
 			b.ReportMetric(float64(sum.Milliseconds())/float64(n), "mean-ms")
 			b.ReportMetric(float64(worst.Milliseconds()), "worst-ms")
+		})
+	}
+}
+
+// BenchmarkDetectorSpeech is the detector's cost per 20 ms frame on real
+// speech and music (the first minute of each talk-off set at 8 kHz, played
+// 12 dB louder, clipped), where the weak-tone path's candidates and
+// confirmations actually run.
+func BenchmarkDetectorSpeech(b *testing.B) {
+	for _, set := range talkOffSets[:2] {
+		b.Run(map[string]string{"asterisk prompts": "prompts", "music on hold": "moh"}[set.name], func(b *testing.B) {
+			var pcm []int16
+			for _, g := range set.globs {
+				m, _ := filepath.Glob(g)
+				for _, f := range m {
+					if len(pcm) >= 60*8000 {
+						break
+					}
+					c, err := readWAV(f)
+					if err != nil || c.Rate != 8000 {
+						continue
+					}
+					pcm = append(pcm, louder(c.Samples, 4)...)
+				}
+			}
+			if len(pcm) < 160 {
+				b.Skipf("%s: not installed (%s)", set.name, set.pkg)
+			}
+			frames := len(pcm) / 160
+			d, err := NewDetector(8000, DefaultParams())
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out []Detection
+			b.ReportAllocs()
+			t := startCPU(b)
+			for i := 0; i < b.N; i++ {
+				k := i % frames
+				out = d.Process(pcm[k*160:(k+1)*160], out[:0])
+			}
+			t.stop()
 		})
 	}
 }
