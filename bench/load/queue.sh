@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Queue load benchmark: N concurrent SIPp callers wait in one queue that
+# nobody answers, with music on hold and position announcements, against
+# `ivr serve --config bench/load/queue.yaml` on loopback.
+#
+#   bench/load/queue.sh [-n 300] [-rate 50] [-hold 75] [-every 30s]
+#                       [-sip-port 15160] [-http-port 18180] [-out DIR]
+#                       [-perf SECONDS] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
+#
+# The line (bench/load/queue.yaml) sends every caller straight into queue
+# "support", whose only member has a password and no registered phone:
+# nobody is signed in, nobody rings. Callers hear the Debian
+# asterisk-moh-opsound-wav music and "You are number K in the queue." 2 s
+# after joining and then every -every (announce_every; 5 s is the
+# minimum); max_wait is 30 min, so every caller hangs up after -hold
+# seconds. The media side is bench/rtpsink (no keys pressed), the process
+# samples bench/procmon, the signalling bench/load/caller.xml, as in
+# bench/load/run.sh. The server is built to /tmp/ivr-qbench (not run.sh's
+# binary) with a fresh data dir, so the prompt cache starts empty: the
+# first announcement of each position is synthesized, later ones of the
+# same position come from the cache.
+#
+# Output: bench/loadreport's summary and JSON (calls, packet pacing, CPU,
+# RSS; DIR/report.json), then bench/load/queuereport's (announcement
+# timing from the call records, synthesized texts, CPU before and after
+# the first announcements; DIR/queue.json). -perf S records a CPU profile
+# (perf record -g) for S seconds, starting 1 s after the last call joined
+# (so it covers the first-round syntheses of the last callers if S is
+# long, or only music and cached announcements if it starts later: see
+# -perf-delay). Exit code 0 when both reports pass.
+set -euo pipefail
+
+N=300 RATE=50 HOLD=75 EVERY=30s SIP_PORT=15160 HTTP_PORT=18180 OUT="" PERF=0 PERF_DELAY=-1 BUILD=1 NICE=0 RT=0 RT_GEN=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-n) N=$2; shift 2 ;;
+	-rate) RATE=$2; shift 2 ;;
+	-hold) HOLD=$2; shift 2 ;;
+	-every) EVERY=$2; shift 2 ;;
+	-sip-port) SIP_PORT=$2; shift 2 ;;
+	-http-port) HTTP_PORT=$2; shift 2 ;;
+	-out) OUT=$2; shift 2 ;;
+	-perf) PERF=$2; shift 2 ;;
+	-perf-delay) PERF_DELAY=$2; shift 2 ;;
+	-nice) NICE=$2; shift 2 ;;
+	-rt) RT=$2; shift 2 ;;
+	-rt-gen) RT_GEN=$2; shift 2 ;;
+	-no-build) BUILD=0; shift ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	*) echo "queue.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+SCHED=(nice -n "$NICE") GEN_SCHED=(nice -n "$NICE")
+SCHED_NAME="nice $NICE"
+if [ "$RT" -gt 0 ]; then
+	RT_GEN=${RT_GEN:-$RT}
+	SCHED=(chrt -f "$RT") GEN_SCHED=(chrt -f "$RT_GEN")
+	SCHED_NAME="SCHED_FIFO $RT (server), $RT_GEN (rtpsink, sipp)"
+fi
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-/tmp/ivr-queue-$N-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT/bin"
+OUT=$(cd "$OUT" && pwd)
+IVR=/tmp/ivr-qbench
+log() { echo "queue.sh: $(date +%T) $*" >&2; }
+
+for port in "$SIP_PORT" "$HTTP_PORT"; do
+	if ss -Hlnut "sport = :$port" | grep -q .; then
+		echo "queue.sh: port $port is in use; pick another with -sip-port/-http-port" >&2
+		exit 2
+	fi
+done
+
+if [ "$BUILD" = 1 ]; then
+	log "building the server and the bench tools"
+	(cd "$ROOT" && go build -o "$IVR" ./cmd/ivr)
+fi
+(cd "$ROOT" && go build -o "$OUT/bin/" ./bench/rtpsink ./bench/procmon ./bench/loadreport ./bench/load/queuereport)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$ROOT" status --porcelain -- cmd config dialog hold acd tts prompt telephony audio codec dtmf store models 2>/dev/null)" ]; then
+	COMMIT="$COMMIT+dirty"
+fi
+[ "$BUILD" = 1 ] || COMMIT="prebuilt $IVR (tree at $COMMIT)"
+
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
+	echo "queue.sh: open files limit $(ulimit -n) is too low for $N calls" >&2
+	exit 2
+fi
+
+cp "$ROOT/bench/load/queue.yaml" "$OUT/queue.yaml"
+export IVR_ANNOUNCE_EVERY=$EVERY IVR_MAX_WAIT=30m
+"$IVR" validate "$OUT/queue.yaml" >"$OUT/validate.log" 2>&1 || { cat "$OUT/validate.log" >&2; exit 1; }
+
+cat /proc/loadavg >"$OUT/loadavg.before"
+grep '^Udp:' /proc/net/snmp >"$OUT/udp.before"
+log "starting the server (sip 127.0.0.1:$SIP_PORT, announce_every $EVERY), output in $OUT"
+"${SCHED[@]}" "$IVR" serve --config "$OUT/queue.yaml" --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+	--data-dir "$OUT/data" 2>"$OUT/server.log" &
+SERVER=$!
+PIDS+=("$SERVER")
+for _ in $(seq 300); do
+	curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "queue.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
+# The music is decoded in the background at start; give it time so the
+# first callers measure waiting, not decoding (BENCHMARKS.md "Music on
+# hold": 1-5 s for the five files on this machine).
+sleep 6
+
+log "opening $N RTP ports"
+"${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
+	>/dev/null 2>"$OUT/sink.log" &
+SINK=$!
+PIDS+=("$SINK")
+for _ in $(seq 100); do [ -f "$OUT/ports.csv" ] && break; sleep 0.1; done
+[ -f "$OUT/ports.csv" ] || { echo "queue.sh: rtpsink did not start; see $OUT/sink.log" >&2; exit 1; }
+
+RAMP=$(( (N + RATE - 1) / RATE ))
+log "calling: $N calls at $RATE/s (ramp ${RAMP}s), hold ${HOLD}s"
+cd "$OUT"
+"${GEN_SCHED[@]}" sipp -sf "$ROOT/bench/load/caller.xml" -inf "$OUT/ports.csv" -s support "127.0.0.1:$SIP_PORT" \
+	-i 127.0.0.1 -r "$RATE" -rp 1000 -l "$N" -m "$N" -d "$((HOLD * 1000))" \
+	-nostdin -trace_stat -stf "$OUT/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_logs -trace_err \
+	-timeout "$((RAMP + HOLD + 60))" -timeout_error >"$OUT/sipp.out" 2>&1 &
+SIPP=$!
+PIDS+=("$SIPP")
+"$OUT/bin/procmon" -interval 1s -json "$OUT/procmon.json" -csv "$OUT/timeline.csv" \
+	server="$SERVER" sink="$SINK" sipp="$SIPP" >/dev/null 2>"$OUT/procmon.log" &
+PROCMON=$!
+PIDS+=("$PROCMON")
+
+if [ "$PERF" -gt 0 ]; then
+	[ "$PERF_DELAY" -ge 0 ] || PERF_DELAY=$((RAMP + 1))
+	(sleep "$PERF_DELAY" && perf record -F 499 -g -p "$SERVER" -o "$OUT/perf.data" -- sleep "$PERF" \
+		>"$OUT/perf.log" 2>&1) &
+	PIDS+=("$!")
+fi
+
+SIPP_RC=0
+wait "$SIPP" || SIPP_RC=$?
+log "sipp exited with $SIPP_RC"
+sleep 2
+kill -TERM "$SINK" "$PROCMON"
+wait "$SINK" "$PROCMON" || true
+grep '^Udp:' /proc/net/snmp >"$OUT/udp.after"
+kill -TERM "$SERVER"
+wait "$SERVER" || true
+"$IVR" calls --data-dir "$OUT/data" --json >"$OUT/calls.json"
+ls "$OUT/data/tts-cache" 2>/dev/null | grep -c '\.wav$' >"$OUT/tts-files" || true
+
+if [ "$PERF" -gt 0 ] && [ -f "$OUT/perf.data" ]; then
+	perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^$' | head -80 >"$OUT/perf.txt" || true
+	perf report -i "$OUT/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' | head -120 >"$OUT/perf-children.txt" || true
+	log "CPU profile: $OUT/perf.txt, $OUT/perf-children.txt (perf report -i $OUT/perf.data)"
+fi
+
+"$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "" \
+	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
+"$OUT/bin/queuereport" -dir "$OUT" -every "$EVERY" -hold "${HOLD}s" | tee "$OUT/queue.json"
+grep -q '"pass":true' "$OUT/report.json" && grep -q '"pass":true' "$OUT/queue.json"
