@@ -9,13 +9,19 @@ import "math"
 // judges windows of six sub-blocks (25.5 ms, twice judge's resolution),
 // built for free from the last two three-block windows, with a lower share
 // and no spread check; after WeakHits consecutive hits of one digit,
-// confirm analyses the last ~32 ms with a Hann window and declares the
-// digit only if both tones stand well above the spectrum beside them,
-// carry most of the DTMF band and a good part of the whole, have no second
-// harmonic, are within 0.8 % of their frequencies and hold their level
-// across the window's four quarters. Speech and music that come near a
-// dual tone fail one of these; the analysis runs only for such
-// candidates, so it costs nothing on most frames.
+// confirm analyses the last ~32 ms and declares the digit if either of
+// two sets of checks passes (Params). The spectral one: both tones stand
+// well above the spectrum beside them, carry most of the DTMF band and a
+// good part of the whole, have no second harmonic, are within 0.8 % of
+// their frequencies and hold their level across the window's four
+// quarters. The steady-sinusoid one, for tones under speech or music as
+// loud as they are: each tone is one sinusoid of fixed amplitude and
+// frequency across the quarters (coherence), within 0.4 % of its
+// frequency measured over the whole window, and above the other
+// frequencies of its group, with much lower shares asked. Speech partials
+// near a DTMF frequency glide, and music seldom holds two notes within
+// 0.4 % of a DTMF pair; the analysis runs only for candidates, so it
+// costs nothing on most frames.
 
 // weakState is the weak path's part of a Detector.
 type weakState struct {
