@@ -153,7 +153,6 @@ func (s *session) waitInQueue(q *queueNode, offerCallback bool) (string, error) 
 	overrideSince := s.overrideActive(qc)
 	poll := time.NewTicker(overridePoll)
 	defer poll.Stop()
-	s.waiting(q.name)
 	for {
 		select {
 		case <-s.ctx.Done():

@@ -47,6 +47,10 @@ type Journey struct {
 	// TransferOutcome is how the stand-in agent answers transfers:
 	// answered (default), busy or no_answer.
 	TransferOutcome string `yaml:"transfer_outcome"`
+	// QueueOutcome is how queue nodes go: a stand-in agent answers and
+	// hangs up first (answered, the default), or no agent ever comes
+	// (no_agent: on to the node's on_timeout at once).
+	QueueOutcome string `yaml:"queue_outcome"`
 	// Announcements switched on for this call (name -> text, "" for the
 	// configured prompt).
 	Announcements map[string]string `yaml:"announcements"`
@@ -207,6 +211,11 @@ func Parse(b []byte, name string) (*Journey, error) {
 				return nil, &Error{name, st.line, fmt.Sprintf("step %d: %q is not a keypad key", i+1, k)}
 			}
 		}
+	}
+	switch j.QueueOutcome {
+	case "", "answered", "no_agent":
+	default:
+		return nil, &Error{name, 0, fmt.Sprintf("queue_outcome %q: want answered or no_agent", j.QueueOutcome)}
 	}
 	switch j.TransferOutcome {
 	case "", "answered", "busy", "no_answer":

@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg *config.Config, j *Journey, o Options) (*Resul
 	events := make(chan models.Event, 4096)
 	recs := &memRecords{}
 	agent := &standIn{outcome: j.TransferOutcome}
-	eo := dialog.Options{Records: recs, Transfers: agent, Logger: o.Logger, Now: now,
+	eo := dialog.Options{Records: recs, Transfers: agent, Logger: o.Logger, Now: now, Queues: standInQueues{j.QueueOutcome},
 		OnEvent: func(_ string, e models.Event) {
 			select {
 			case events <- e:

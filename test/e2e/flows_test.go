@@ -79,7 +79,7 @@ func TestValidateCommand(t *testing.T) {
 
 // TestJourneysText runs the examples' journeys through `ivr test`.
 func TestJourneysText(t *testing.T) {
-	for _, ex := range []string{"bank", "courier", "solo"} {
+	for _, ex := range []string{"bank", "courier", "solo", "contact"} {
 		out, err := exec.Command(ivrBin, "test", filepath.Join(repoRoot(), "examples", ex, "ivr.yaml")).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), " 0 failed") {
 			t.Errorf("ivr test %s: %v\n%s", ex, err, out)
