@@ -168,11 +168,11 @@ func (d *Detector) weakRun(hit int) {
 }
 
 // confirmSeconds is the length of the confirmation window.
-var confirmSeconds = 0.032
+const confirmSeconds = 0.032
 
 // maxConfirms bounds the confirmations tried for one run, so a long run
 // (a held note) costs a few analyses, not one per window.
-var maxConfirms = 6
+const maxConfirms = 6
 
 // dft returns |X(f)|^2 of x at f Hz.
 func (d *Detector) dft(x []float64, f float64) float64 {
