@@ -58,6 +58,38 @@ func louder(s []int16, gain float64) []int16 {
 	return out
 }
 
+// playTalkOff runs the live-call detector over each file at each gain and
+// calls found for every one that gave digits; it returns the audio played
+// and the number of digits found.
+func playTalkOff(t *testing.T, files []string, gains []float64, found func(f string, gain float64, digits string)) (time.Duration, int) {
+	t.Helper()
+	var played time.Duration
+	n := 0
+	for _, f := range files {
+		c, err := readWAV(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		for _, g := range gains {
+			clip := audio.Clip{Rate: c.Rate, Samples: c.Samples}
+			if g != 1 {
+				clip.Samples = louder(c.Samples, g)
+			}
+			played += clip.Duration()
+			got, err := DetectClip(clip)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if got != "" {
+				n += len(got)
+				found(f, g, got)
+			}
+		}
+	}
+	return played, n
+}
+
 func TestTalkOff(t *testing.T) {
 	gains := []float64{1, 4}
 	if testing.Short() || raceEnabled {
@@ -66,32 +98,10 @@ func TestTalkOff(t *testing.T) {
 	for _, set := range talkOffSets {
 		t.Run(set.name, func(t *testing.T) {
 			files := talkOffFiles(t, set.name, set.pkg, set.globs)
-			var played time.Duration
-			falses := 0
-			for _, f := range files {
-				c, err := readWAV(f)
-				if err != nil {
-					t.Errorf("%s: %v", f, err)
-					continue
-				}
-				for _, g := range gains {
-					clip := audio.Clip{Rate: c.Rate, Samples: c.Samples}
-					if g != 1 {
-						clip.Samples = louder(c.Samples, g)
-					}
-					played += clip.Duration()
-					got, err := DetectClip(clip)
-					if err != nil {
-						t.Fatalf("%s: %v", f, err)
-					}
-					if got != "" {
-						falses += len(got)
-						t.Errorf("%s (gain %.0f): talk-off digits %q", f, g, got)
-					}
-				}
-			}
-			hours := played.Hours()
-			t.Logf("%s: %d files, %.1f min of audio, %d false digits (%.1f per hour)", set.name, len(files), played.Minutes(), falses, float64(falses)/hours)
+			played, falses := playTalkOff(t, files, gains, func(f string, g float64, got string) {
+				t.Errorf("%s (gain %.0f): talk-off digits %q", f, g, got)
+			})
+			t.Logf("%s: %d files, %.1f min of audio, %d false digits (%.1f per hour)", set.name, len(files), played.Minutes(), falses, float64(falses)/played.Hours())
 		})
 	}
 }
@@ -107,30 +117,9 @@ func TestTalkOffDir(t *testing.T) {
 		t.Skip("DTMF_TALKOFF_DIR not set")
 	}
 	files := talkOffFiles(t, dir, "", []string{filepath.Join(dir, "*.wav")})
-	var played time.Duration
-	falses := 0
-	for _, f := range files {
-		c, err := readWAV(f)
-		if err != nil {
-			t.Errorf("%s: %v", f, err)
-			continue
-		}
-		for _, g := range []float64{1, 4} {
-			clip := audio.Clip{Rate: c.Rate, Samples: c.Samples}
-			if g != 1 {
-				clip.Samples = louder(c.Samples, g)
-			}
-			played += clip.Duration()
-			got, err := DetectClip(clip)
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			if got != "" {
-				falses += len(got)
-				t.Logf("%s (gain %.0f): digits %q", filepath.Base(f), g, got)
-			}
-		}
-	}
+	played, falses := playTalkOff(t, files, []float64{1, 4}, func(f string, g float64, got string) {
+		t.Logf("%s (gain %.0f): digits %q", filepath.Base(f), g, got)
+	})
 	t.Logf("%s: %d files, %.1f min of audio, %d false digits", dir, len(files), played.Minutes(), falses)
 	if falses > 0 && os.Getenv("DTMF_TALKOFF_STRICT") != "" {
 		t.Errorf("%d false digits", falses)
