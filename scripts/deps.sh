@@ -8,7 +8,7 @@ runtime_pkgs=(
   gcc pkg-config                                # cgo for the embedded recognizer and Opus
   libopus-dev libopusfile-dev                   # Opus for browser calls (WebRTC)
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # offline speech recognition
-  espeak-ng flite                               # offline speech synthesis
+  espeak-ng flite flite1-dev                    # offline speech synthesis (flite linked in with cgo)
   asterisk-core-sounds-en-wav asterisk-moh-opsound-wav       # recorded prompts, music on hold
 )
 test_pkgs=(
