@@ -5,7 +5,7 @@
 #
 #   bench/load/queue.sh [-n 300] [-rate 50] [-hold 75] [-every 30s]
 #                       [-sip-port 15160] [-http-port 18180] [-out DIR]
-#                       [-perf SECONDS] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
+#                       [-music-only] [-perf SECONDS [-perf-delay S]] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
 #
 # The line (bench/load/queue.yaml) sends every caller straight into queue
 # "support", whose only member has a password and no registered phone:
@@ -18,7 +18,10 @@
 # bench/load/run.sh. The server is built to /tmp/ivr-qbench (not run.sh's
 # binary) with a fresh data dir, so the prompt cache starts empty: the
 # first announcement of each position is synthesized, later ones of the
-# same position come from the cache.
+# same position come from the cache. -music-only switches the
+# announcements off (announce_position: false; with nobody signed in
+# there is no expected wait to say either): the same callers with music
+# alone, for comparison.
 #
 # Output: bench/loadreport's summary and JSON (calls, packet pacing, CPU,
 # RSS; DIR/report.json), then bench/load/queuereport's (announcement
@@ -30,7 +33,7 @@
 # -perf-delay). Exit code 0 when both reports pass.
 set -euo pipefail
 
-N=300 RATE=50 HOLD=75 EVERY=30s SIP_PORT=15160 HTTP_PORT=18180 OUT="" PERF=0 PERF_DELAY=-1 BUILD=1 NICE=0 RT=0 RT_GEN=""
+ANNOUNCE=true N=300 RATE=50 HOLD=75 EVERY=30s SIP_PORT=15160 HTTP_PORT=18180 OUT="" PERF=0 PERF_DELAY=-1 BUILD=1 NICE=0 RT=0 RT_GEN=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -42,11 +45,12 @@ while [ $# -gt 0 ]; do
 	-out) OUT=$2; shift 2 ;;
 	-perf) PERF=$2; shift 2 ;;
 	-perf-delay) PERF_DELAY=$2; shift 2 ;;
+	-music-only) ANNOUNCE=false; shift ;;
 	-nice) NICE=$2; shift 2 ;;
 	-rt) RT=$2; shift 2 ;;
 	-rt-gen) RT_GEN=$2; shift 2 ;;
 	-no-build) BUILD=0; shift ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "queue.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -97,7 +101,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
 fi
 
 cp "$ROOT/bench/load/queue.yaml" "$OUT/queue.yaml"
-export IVR_ANNOUNCE_EVERY=$EVERY IVR_MAX_WAIT=30m
+export IVR_ANNOUNCE_EVERY=$EVERY IVR_MAX_WAIT=30m IVR_ANNOUNCE_POSITION=$ANNOUNCE
 "$IVR" validate "$OUT/queue.yaml" >"$OUT/validate.log" 2>&1 || { cat "$OUT/validate.log" >&2; exit 1; }
 
 cat /proc/loadavg >"$OUT/loadavg.before"
@@ -166,5 +170,5 @@ fi
 
 "$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "" \
 	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
-"$OUT/bin/queuereport" -dir "$OUT" -every "$EVERY" -hold "${HOLD}s" | tee "$OUT/queue.json"
+"$OUT/bin/queuereport" -dir "$OUT" -every "$EVERY" -hold "${HOLD}s" -announce="$ANNOUNCE" | tee "$OUT/queue.json"
 grep -q '"pass":true' "$OUT/report.json" && grep -q '"pass":true' "$OUT/queue.json"

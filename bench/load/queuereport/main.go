@@ -45,6 +45,7 @@ func main() {
 	dir := flag.String("dir", ".", "the run's directory")
 	every := flag.Duration("every", 30*time.Second, "the queue's announce_every")
 	hold := flag.Duration("hold", 75*time.Second, "how long each caller stayed")
+	announce := flag.Bool("announce", true, "the queue announced positions (false: queue.sh -music-only, none expected)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("queuereport: ")
@@ -54,6 +55,10 @@ func main() {
 		log.Fatal(err)
 	}
 	r := analyze(recs, *every)
+	if !*announce {
+		// Music alone: nothing is due, and any announcement is a fault.
+		r.Missing = r.Announcements
+	}
 	r.HoldS = hold.Seconds()
 	if b, err := os.ReadFile(filepath.Join(*dir, "tts-files")); err == nil {
 		r.TTSFiles, _ = strconv.Atoi(strings.TrimSpace(string(b)))
@@ -285,7 +290,10 @@ func (r *report) windows(tl []sample) {
 	}
 	unix := func(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 	t0 := unix(r.firstJoin)
-	joinEnd := unix(r.lastFirst) + 1
+	joinEnd := unix(r.lastJoin) + 1 // music alone: no announcement
+	if !r.lastFirst.IsZero() {
+		joinEnd = unix(r.lastFirst) + 1
+	}
 	waitFrom := math.Max(joinEnd, unix(r.lastJoin)+1)
 	waitTo := unix(r.firstEnd) - 1
 	r.Joining = over(tl, t0, joinEnd, t0, 0)
