@@ -173,7 +173,6 @@ func NewEngine(cfg *config.Config, o Options) (*Engine, error) {
 		http: o.HTTP, dataDir: o.DataDir, announcer: o.Announcer, onEvent: o.OnEvent, queues: o.Queues, hold: o.Hold}
 	if e.hold == nil {
 		e.hold = defaultHold
-		preloadMusic(cfg)
 	}
 	e.hints = menuHints(cfg)
 	e.escapeWords = escapeVocabulary(cfg.Flow.Escape.Phrases)

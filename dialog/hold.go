@@ -30,9 +30,10 @@ func (h holdPlayer) Announce(c audio.Clip, urgent bool) <-chan struct{} {
 	return h.Player.Announce(c, mode)
 }
 
-// preloadMusic decodes the queues' music in the background, so the first
-// caller to wait does not wait for the decoder.
-func preloadMusic(cfg *config.Config) {
+// PreloadMusic decodes the queues' music (for the default players) in
+// the background, so the first caller to wait does not wait for the
+// decoder. A server calls it when a config loads.
+func PreloadMusic(cfg *config.Config) {
 	var tracks []string
 	for _, q := range cfg.Queues {
 		if q != nil {

@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 		e, err := dialog.NewEngine(c, dialog.Options{Prompts: ps, Transfers: transfers, Records: st, Ears: listen, Logger: log,
 			Announcer: announcements, DataDir: c.Resolve(c.DataDir), Queues: queueService{center}})
 		if err == nil {
+			dialog.PreloadMusic(c)
 			log.Info("flow ready", "speech", e.Speech(), "prompts", len(c.Prompts.Items))
 		}
 		return e, err
