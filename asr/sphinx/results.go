@@ -1,0 +1,100 @@
+package sphinx
+
+import (
+	"math"
+	"sort"
+
+	"github.com/openivr/ivr/asr"
+)
+
+// exactWeight is the share of the exact-phrase pass in a merged result.
+// The grammar is sure of itself even when it forced a paraphrase onto the
+// nearest phrase; keeping the language model's hypotheses at half the
+// weight lets a classifier's vote and confidence see the disagreement
+// (measured on dev: same accuracy, confidence ROC-AUC 0.70 -> 0.85 on
+// bank).
+const exactWeight = 0.5
+
+// mergeResults returns a's text as the best hypothesis with a's
+// hypotheses weighted wa and b's weighted 1-wa, same texts summed, the
+// alternatives best first.
+func mergeResults(a, b asr.Result, wa float64) asr.Result {
+	mass := map[string]float64{}
+	var order []string
+	add := func(t string, c float64) {
+		if t == "" {
+			return
+		}
+		if _, ok := mass[t]; !ok {
+			order = append(order, t)
+		}
+		mass[t] += c
+	}
+	for _, r := range []struct {
+		res asr.Result
+		w   float64
+	}{{a, wa}, {b, 1 - wa}} {
+		add(r.res.Text, r.w*r.res.Confidence)
+		for _, alt := range r.res.Alternatives {
+			add(alt.Text, r.w*alt.Confidence)
+		}
+	}
+	out := asr.Result{Text: a.Text, Final: true, Confidence: clamp01(mass[a.Text])}
+	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
+	for _, t := range order {
+		if t != a.Text {
+			out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(mass[t])})
+		}
+	}
+	return out
+}
+
+// posteriors turns the n-best paths into a final result: each distinct
+// text gets the softmax mass of its paths (scores times scale, in nats),
+// which is the confidence of Text and of the alternatives. Paths beyond the
+// list are not counted, so confidences are relative to the list.
+func posteriors(best string, hyps []string, scores []int, scale float64, nalt int) asr.Result {
+	res := asr.Result{Final: true, Text: best}
+	if len(hyps) == 0 {
+		if best != "" {
+			res.Confidence = 1
+		}
+		return res
+	}
+	top := scores[0]
+	for _, v := range scores {
+		top = max(top, v)
+	}
+	mass := map[string]float64{}
+	var order []string
+	var z float64
+	for i, h := range hyps {
+		w := math.Exp(float64(scores[i]-top) * scale)
+		if _, ok := mass[h]; !ok {
+			order = append(order, h)
+		}
+		mass[h] += w
+		z += w
+	}
+	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
+	if best != "" {
+		res.Confidence = clamp01(mass[best] / z)
+	}
+	for _, h := range order {
+		if h == best || h == "" || len(res.Alternatives) >= nalt {
+			continue
+		}
+		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: h, Confidence: mass[h] / z})
+	}
+	return res
+}
+
+func clamp01(x float64) float64 {
+	if math.IsNaN(x) || x < 0 {
+		return 0
+	}
+	if x > 1 {
+		return 1
+	}
+	return x
+}
