@@ -301,7 +301,7 @@ func (s *session) survey(name string, n *config.Node) (string, error) {
 	segs := refs(n.Prompt)
 	for failures := 0; ; failures++ {
 		in, err := s.turn(name, segs, turnOpts{bargeIn: !n.NoBargeIn, listen: s.ears != nil, wait: n.Timeout,
-			hints: &asr.Hints{Grammar: asr.GrammarDigits, EscapeWords: s.e.cfg.Flow.Escape.Phrases}})
+			hints: &asr.Hints{Grammar: asr.GrammarDigit, EscapeWords: s.e.cfg.Flow.Escape.Phrases}})
 		if err != nil {
 			return "", err
 		}
