@@ -13,9 +13,12 @@ import (
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dtmf"
 	"github.com/openivr/ivr/models"
+	"github.com/openivr/ivr/speech"
 )
 
 const queueFlowYAML = `
+intents:
+  - {name: billing, examples: [a question about my bill]}
 prompts:
   items:
     vm: {text: "Please leave a message."}
@@ -132,6 +135,10 @@ type queueSetup struct {
 }
 
 func queueEngine(t *testing.T, tweak func(q *config.Queue)) *queueSetup {
+	return queueEngineEars(t, tweak, nil)
+}
+
+func queueEngineEars(t *testing.T, tweak func(q *config.Queue), ears Listener) *queueSetup {
 	t.Helper()
 	firstAnnouncement, overridePoll = 30*time.Millisecond, 20*time.Millisecond
 	cfg, err := config.Parse([]byte(queueFlowYAML), "queue.yaml", "")
@@ -154,8 +161,12 @@ func queueEngine(t *testing.T, tweak func(q *config.Queue)) *queueSetup {
 	for name, p := range cfg.Prompts.Items {
 		ps[name] = p.Text
 	}
-	qs.e, err = NewEngine(cfg, Options{Prompts: ps, Records: qs.recs, Queues: testQueues{qs.center}, Announcer: qs.storm,
-		Hold: func([]string, int) HoldPlayer { return recPlayer{qs.hold} }})
+	o := Options{Prompts: ps, Records: qs.recs, Queues: testQueues{qs.center}, Announcer: qs.storm,
+		Hold: func([]string, int) HoldPlayer { return recPlayer{qs.hold} }}
+	if ears != nil {
+		o.Ears = func(context.Context, int) (Listener, error) { return ears, nil }
+	}
+	qs.e, err = NewEngine(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +265,32 @@ func TestQueueCallbackByKeyKeepsPlace(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(c.heard, "|"), "you keep your place") && !strings.Contains(strings.Join(c.heard, "|"), "You keep your place") {
 		t.Errorf("heard %v", c.heard)
+	}
+}
+
+func TestQueueCallbackBySpeech(t *testing.T) {
+	ears := &scriptedEars{events: make(chan speech.Event, 8)}
+	qs := queueEngineEars(t, nil, ears)
+	c := legCall{newTestCall(time.Millisecond)}
+	runLeg(t, qs.e, c, func() {
+		time.Sleep(100 * time.Millisecond)
+		ears.say("could you call me back please", "", 0.2)
+		time.Sleep(100 * time.Millisecond)
+		ears.say("yes", "", 0.2)
+	})
+	q := qs.recs.last.Queue
+	if q == nil || q.Outcome != models.QueueCalledBack || q.Callback == nil || q.Callback.Number != "447700900123" {
+		t.Fatalf("queue stats %+v", q)
+	}
+	ears.mu.Lock()
+	defer ears.mu.Unlock()
+	found := false
+	for _, h := range ears.hints {
+		for _, p := range h.Phrases {
+			found = found || p == "call me back"
+		}
+	}
+	if !found {
+		t.Errorf("the wait did not tell the recognizer about callback phrases: %+v", ears.hints)
 	}
 }
