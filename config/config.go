@@ -149,6 +149,11 @@ type Speech struct {
 	// ConfirmBelow: an intent recognised with less confidence is
 	// confirmed ("Did you want to ...?"). Default 0.5.
 	ConfirmBelow float64 `yaml:"confirm_below"`
+	// ConfirmTurnBelow: a spoken answer whose turn confidence (recognizer
+	// and classifier together; `ivr eval speech` reports the accuracy at
+	// each threshold on the line's own recordings) is below this is
+	// confirmed before the flow acts on it. Default 0 (off).
+	ConfirmTurnBelow float64 `yaml:"confirm_turn_below"`
 	// ClarifyMargin: when the two best intents are closer than this, the
 	// caller is asked which one. Default 0.15.
 	ClarifyMargin float64 `yaml:"clarify_margin"`

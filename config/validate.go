@@ -244,6 +244,9 @@ func (c *Config) Validate() error {
 	if c.Speech.Engine == "openai" && c.Speech.BaseURL == "" && c.Speech.APIKey == "" {
 		add("speech", "the openai speech engine needs base_url (a self-hosted server) or api_key")
 	}
+	if t := c.Speech.ConfirmTurnBelow; t < 0 || t >= 1 {
+		add("speech.confirm_turn_below", "confirm_turn_below %g: want 0 (off) up to below 1", t)
+	}
 	switch c.TTS.Engine {
 	case "embedded", "openai":
 	default:

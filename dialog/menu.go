@@ -291,7 +291,8 @@ func (s *session) spoken(name string, n *config.Node, e *speech.Event) (string, 
 					return s.clarify(name, n, o, o2)
 				}
 			}
-			if r.Confidence < s.e.cfg.Speech.ConfirmBelow {
+			turnLow := e.Confidence > 0 && e.Confidence < s.e.cfg.Speech.ConfirmTurnBelow
+			if r.Confidence < s.e.cfg.Speech.ConfirmBelow || turnLow {
 				return s.confirm(name, n, o)
 			}
 			s.event("option", name, s.e.cfg.OptionLabel(o))

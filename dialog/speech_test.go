@@ -33,12 +33,17 @@ func (l *scriptedEars) SetHints(h asr.Hints) {
 	l.mu.Unlock()
 }
 func (l *scriptedEars) say(text, intent string, conf float64, alts ...nlu.Scored) {
+	l.sayTurn(text, intent, conf, 0, alts...)
+}
+
+// sayTurn is say with the listener's turn confidence (0: none given).
+func (l *scriptedEars) sayTurn(text, intent string, conf, turn float64, alts ...nlu.Scored) {
 	l.events <- speech.Event{Type: speech.SpeechStarted}
 	r := &nlu.Result{Intent: intent, Confidence: conf, Alternatives: append([]nlu.Scored{{Intent: intent, Confidence: conf}}, alts...)}
 	if intent == "" {
 		r.OutOfScope = true
 	}
-	l.events <- speech.Event{Type: speech.Final, Result: asr.Result{Text: text, Final: true}, Intent: r}
+	l.events <- speech.Event{Type: speech.Final, Result: asr.Result{Text: text, Final: true}, Intent: r, Confidence: turn}
 }
 
 // speechCall is a testCall that hands over audio.
@@ -80,6 +85,7 @@ func speechEngine(t *testing.T, ears *scriptedEars) (*Engine, *records, *transfe
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Speech.ConfirmTurnBelow = 0.6
 	ps := prompts{}
 	for name, p := range cfg.Prompts.Items {
 		ps[name] = p.Text
@@ -111,6 +117,16 @@ func TestSpeechMenu(t *testing.T) {
 			<-c.playing // the question
 			l.say("yes", "", 0)
 		}, "main>lost", []string{"Did you want to report a lost card? Please say yes or no.", "Your card is blocked."}},
+		{"confident intent from a doubtful turn confirmed", func(c *testCall, l *scriptedEars) {
+			<-c.playing
+			l.sayTurn("I lost my card", "lost_card", 0.9, 0.4)
+			<-c.playing // the question
+			l.say("yes", "", 0)
+		}, "main>lost", []string{"Did you want to report a lost card? Please say yes or no.", "Your card is blocked."}},
+		{"confident intent from a sure turn goes on", func(c *testCall, l *scriptedEars) {
+			<-c.playing
+			l.sayTurn("I lost my card", "lost_card", 0.9, 0.8)
+		}, "main>lost", []string{"How can I help?", "Your card is blocked."}},
 		{"close intents clarified", func(c *testCall, l *scriptedEars) {
 			<-c.playing
 			l.say("my card balance", "lost_card", 0.45, nlu.Scored{Intent: "balance", Confidence: 0.40})
