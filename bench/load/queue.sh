@@ -5,7 +5,7 @@
 #
 #   bench/load/queue.sh [-n 300] [-rate 50] [-hold 75] [-every 30s]
 #                       [-sip-port 15160] [-http-port 18180] [-out DIR]
-#                       [-music-only] [-perf SECONDS [-perf-delay S]] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
+#                       [-music-only] [-keys K@OFFSET,...] [-perf SECONDS [-perf-delay S]] [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
 #
 # The line (bench/load/queue.yaml) sends every caller straight into queue
 # "support", whose only member has a password and no registered phone:
@@ -21,7 +21,10 @@
 # same position come from the cache. -music-only switches the
 # announcements off (announce_position: false; with nobody signed in
 # there is no expected wait to say either): the same callers with music
-# alone, for comparison.
+# alone, for comparison. -keys makes rtpsink press keys as RFC 4733
+# events (none by default; a waiting caller usually presses nothing, and
+# the server's in-band detector rests once events arrive, so "5@1s"
+# shows what that detector costs; 5 does nothing in this queue).
 #
 # Output: bench/loadreport's summary and JSON (calls, packet pacing, CPU,
 # RSS; DIR/report.json), then bench/load/queuereport's (announcement
@@ -33,7 +36,7 @@
 # -perf-delay). Exit code 0 when both reports pass.
 set -euo pipefail
 
-ANNOUNCE=true N=300 RATE=50 HOLD=75 EVERY=30s SIP_PORT=15160 HTTP_PORT=18180 OUT="" PERF=0 PERF_DELAY=-1 BUILD=1 NICE=0 RT=0 RT_GEN=""
+ANNOUNCE=true KEYS="" N=300 RATE=50 HOLD=75 EVERY=30s SIP_PORT=15160 HTTP_PORT=18180 OUT="" PERF=0 PERF_DELAY=-1 BUILD=1 NICE=0 RT=0 RT_GEN=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -46,11 +49,12 @@ while [ $# -gt 0 ]; do
 	-perf) PERF=$2; shift 2 ;;
 	-perf-delay) PERF_DELAY=$2; shift 2 ;;
 	-music-only) ANNOUNCE=false; shift ;;
+	-keys) KEYS=$2; shift 2 ;;
 	-nice) NICE=$2; shift 2 ;;
 	-rt) RT=$2; shift 2 ;;
 	-rt-gen) RT_GEN=$2; shift 2 ;;
 	-no-build) BUILD=0; shift ;;
-	-h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "queue.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -122,7 +126,7 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "queue.sh: t
 sleep 6
 
 log "opening $N RTP ports"
-"${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
+"${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "$KEYS" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \
 	>/dev/null 2>"$OUT/sink.log" &
 SINK=$!
 PIDS+=("$SINK")
@@ -168,7 +172,7 @@ if [ "$PERF" -gt 0 ] && [ -f "$OUT/perf.data" ]; then
 	log "CPU profile: $OUT/perf.txt, $OUT/perf-children.txt (perf report -i $OUT/perf.data)"
 fi
 
-"$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "" \
+"$OUT/bin/loadreport" -dir "$OUT" -calls "$N" -rate "$RATE" -hold "${HOLD}s" -keys "$KEYS" \
 	-sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" -loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
 "$OUT/bin/queuereport" -dir "$OUT" -every "$EVERY" -hold "${HOLD}s" -announce="$ANNOUNCE" | tee "$OUT/queue.json"
 grep -q '"pass":true' "$OUT/report.json" && grep -q '"pass":true' "$OUT/queue.json"
