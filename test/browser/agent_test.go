@@ -114,35 +114,9 @@ const (
 // the call record (GET /api/calls) must hold the queue's statistics with
 // alice as the agent.
 func TestAgentPageInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("headless Chromium end-to-end test: not in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("no Chromium at %s: apt-get install -y chromium (or set CHROMIUM)", chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("no node: apt-get install -y nodejs npm")
-	}
-	if _, err := os.Stat("node_modules/playwright-core/package.json"); err != nil {
-		t.Fatal("playwright-core missing: (cd test/browser && npm ci)")
-	}
-	out := os.Getenv("BROWSER_OUT")
-	if out == "" {
-		out, _ = filepath.Abs("out")
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	chromium, node, out, ivr := browserSetup(t)
 	tmp := t.TempDir()
-	ivr := filepath.Join(tmp, "ivr")
 	start := time.Now()
-	run(t, "../..", "go", "build", "-o", ivr, "./cmd/ivr")
-	t.Logf("go build ./cmd/ivr: %v", time.Since(start).Round(time.Millisecond))
 
 	callerMic, agentMic := filepath.Join(tmp, "caller.wav"), filepath.Join(tmp, "agent.wav")
 	agentCallerAudio(t, ivr, callerMic)
@@ -176,7 +150,7 @@ func TestAgentPageInChromium(t *testing.T) {
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start = time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	t.Logf("node --test agent.test.mjs (%v):\n%s", time.Since(start).Round(time.Millisecond), buf.String())
 	if err != nil {
 		t.Errorf("browser test failed: %v (IVR log: %s)", err, srv.logPath)

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +30,78 @@ import (
 	"github.com/openivr/ivr/models"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ivr-browser")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buildDir = dir
+	goleak.VerifyTestMain(exitHook{m, func() { os.RemoveAll(dir) }})
+}
+
+// exitHook runs a cleanup after the tests (goleak.VerifyTestMain exits).
+type exitHook struct {
+	m    *testing.M
+	done func()
+}
+
+func (h exitHook) Run() int {
+	code := h.m.Run()
+	h.done()
+	return code
+}
+
+var (
+	buildDir  string
+	buildOnce sync.Once
+	buildErr  string
+)
+
+// browserSetup checks what the browser tests need (Chromium, node,
+// playwright-core), makes the output directory, and builds ivr once for
+// all the tests.
+func browserSetup(t *testing.T) (chromium, node, out, ivr string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("headless Chromium end-to-end test: not in -short mode")
+	}
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("no Chromium at %s: apt-get install -y chromium (or set CHROMIUM)", chromium)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("no node: apt-get install -y nodejs npm")
+	}
+	if _, err := os.Stat("node_modules/playwright-core/package.json"); err != nil {
+		t.Fatal("playwright-core missing: (cd test/browser && npm ci)")
+	}
+	out = os.Getenv("BROWSER_OUT")
+	if out == "" {
+		out, _ = filepath.Abs("out")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ivr = filepath.Join(buildDir, "ivr")
+	buildOnce.Do(func() {
+		start := time.Now()
+		cmd := exec.Command("go", "build", "-o", ivr, "./cmd/ivr")
+		cmd.Dir = "../.."
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Sprintf("go build ./cmd/ivr: %v\n%s", err, b)
+		}
+		t.Logf("go build ./cmd/ivr: %v", time.Since(start).Round(time.Millisecond))
+	})
+	if buildErr != "" {
+		t.Fatal(buildErr)
+	}
+	return chromium, node, out, ivr
+}
 
 // callerSays is what the fake microphone says, in a voice other than the
 // IVR's (flite/kal16), so the recognizer hears a different speaker.
@@ -63,35 +135,10 @@ const (
 //
 // Then it reads the call records with `ivr calls --json`.
 func TestWidgetInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("headless Chromium end-to-end test: not in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("no Chromium at %s: apt-get install -y chromium (or set CHROMIUM)", chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("no node: apt-get install -y nodejs npm")
-	}
-	if _, err := os.Stat("node_modules/playwright-core/package.json"); err != nil {
-		t.Fatal("playwright-core missing: (cd test/browser && npm ci)")
-	}
-	out := os.Getenv("BROWSER_OUT")
-	if out == "" {
-		out, _ = filepath.Abs("out")
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	chromium, node, out, ivr := browserSetup(t)
 	tmp := t.TempDir()
-	ivr := filepath.Join(tmp, "ivr")
 	start := time.Now()
-	run(t, "../..", "go", "build", "-o", ivr, "./cmd/ivr")
-	t.Logf("go build ./cmd/ivr: %v", time.Since(start).Round(time.Millisecond))
+	var err error
 	// BROWSER_SPEECH_CALLS repeats the speech call (measuring recognition).
 	speechCalls := 1
 	if v := os.Getenv("BROWSER_SPEECH_CALLS"); v != "" {
