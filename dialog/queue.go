@@ -50,6 +50,8 @@ type HoldPlayer interface {
 	// Announce plays clip at the next natural break (urgent: the next
 	// quiet moment) and closes the channel when it has played.
 	Announce(clip audio.Clip, urgent bool) <-chan struct{}
+	// Pending counts the announcements waiting or playing.
+	Pending() int
 	Stop()
 }
 
@@ -232,8 +234,14 @@ func (s *session) sayClip(text string) audio.Clip {
 }
 
 // queueAnnounce tells the caller their position and expected wait at
-// the next natural break in the music.
+// the next natural break in the music. It is skipped while the last one
+// has not played yet (no caller hears the same sentence twice in a row),
+// and the sentence is synthesized off the call's goroutine, so an agent
+// answering is never kept waiting by the synthesizer.
 func (s *session) queueAnnounce(q *queueNode, offerCallback bool) {
+	if q.player.Pending() > 0 {
+		return
+	}
 	var b strings.Builder
 	pos := q.t.Position()
 	if pos <= 0 {
@@ -258,7 +266,8 @@ func (s *session) queueAnnounce(q *queueNode, offerCallback bool) {
 	}
 	q.stats.Announcements++
 	s.event("prompt", q.name, text)
-	q.player.Announce(s.sayClip(text), false)
+	player := q.player
+	go func() { player.Announce(s.sayClip(text), false) }()
 }
 
 // waitWords says a wait the way people do: "about one minute", "about 4

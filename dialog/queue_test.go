@@ -101,6 +101,7 @@ type recPlayer struct{ h *holdRecorder }
 func (p recPlayer) Rate() int                      { return 8000 }
 func (p recPlayer) ReadPCM(b []int16) (int, error) { return len(b), nil }
 func (p recPlayer) Stop()                          {}
+func (p recPlayer) Pending() int                   { return 0 }
 func (p recPlayer) Announce(c audio.Clip, urgent bool) <-chan struct{} {
 	p.h.mu.Lock()
 	p.h.clips++
@@ -199,7 +200,10 @@ func TestQueueMaxWaitGoesToTimeoutNode(t *testing.T) {
 	if r.Queue == nil || r.Queue.Outcome != models.QueueTimeout || r.Queue.WaitMS < 300 || r.Queue.Announcements < 1 {
 		t.Errorf("queue stats %+v", r.Queue)
 	}
-	if qs.hold.clips < 1 {
+	qs.hold.mu.Lock()
+	clips := qs.hold.clips
+	qs.hold.mu.Unlock()
+	if clips < 1 {
 		t.Error("no announcement over the music")
 	}
 }
