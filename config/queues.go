@@ -63,8 +63,9 @@ type Queue struct {
 	// WrapUp is how long an agent rests after a call before the next
 	// one. Default 10s.
 	WrapUp time.Duration `yaml:"wrap_up"`
-	// MaxWait is how long a caller waits before on_timeout (voicemail, a
-	// callback offer). Default 10m.
+	// MaxWait is how long a caller waits before the node's on_timeout
+	// (voicemail...); without on_timeout a queue with callbacks offers
+	// one then. Default 10m.
 	MaxWait time.Duration `yaml:"max_wait"`
 	// LeaveWhenEmpty sends callers to on_timeout at once when no member
 	// is signed in, instead of waiting for one.

@@ -168,6 +168,15 @@ func (s *session) waitInQueue(q *queueNode, offerCallback bool) (string, error) 
 		case <-t.Ready():
 			return s.queueConnect(q)
 		case <-maxWait.C:
+			if callbackKey != 0 && q.n.OnTimeout == "" {
+				// The longest wait is over: offer the callback (the
+				// caller keeps their place) rather than an apology.
+				s.event("queue_max_wait", q.name, "callback offered")
+				next, done, err := s.queueCallback(q)
+				if err != nil || done {
+					return next, err
+				}
+			}
 			t.Leave(models.QueueTimeout)
 			s.queueEnded(q, models.QueueTimeout)
 			q.player.Stop()

@@ -298,3 +298,24 @@ func TestQueueCallbackBySpeech(t *testing.T) {
 		t.Errorf("the wait did not tell the recognizer about callback phrases: %+v", ears.hints)
 	}
 }
+
+func TestQueueMaxWaitOffersCallback(t *testing.T) {
+	qs := queueEngine(t, func(q *config.Queue) { q.MaxWait = 200 * time.Millisecond })
+	qs.e.cfg.Flow.Nodes["wait"].OnTimeout = ""
+	c := legCall{newTestCall(time.Millisecond)}
+	runLeg(t, qs.e, c, func() {
+		time.Sleep(400 * time.Millisecond) // past max_wait: the callback is offered
+		c.press("1")                       // yes, on this number
+	})
+	r := qs.recs.last
+	if r.Queue == nil || r.Queue.Outcome != models.QueueCalledBack || r.Queue.Callback == nil {
+		t.Fatalf("queue stats %+v: after max_wait the caller should be offered a callback", r.Queue)
+	}
+	var offered bool
+	for _, ev := range r.Events {
+		offered = offered || ev.Kind == "queue_max_wait"
+	}
+	if !offered || r.EndReason != models.EndCallbackRequested {
+		t.Errorf("offered %v, end %q", offered, r.EndReason)
+	}
+}
