@@ -143,6 +143,7 @@ type agent struct {
 	calls    int
 	// reachable is the last answer of the Ringer, refreshed every tick.
 	reachable bool
+	version   uint64 // see AgentStatus.Version
 }
 
 type queue struct {
@@ -749,6 +750,9 @@ type AgentStatus struct {
 	Since       time.Time `json:"since"`
 	Queues      []string  `json:"queues"`
 	Calls       int       `json:"calls"`
+	// Version grows with every change of the agent's status, so a page
+	// can drop a status older than the one it shows.
+	Version uint64 `json:"version"`
 	// Call is the caller offered to or talking with the agent.
 	Call *models.ScreenPop `json:"call,omitempty"`
 	// Ticket identifies the offer (the agent page answers it).
@@ -756,7 +760,8 @@ type AgentStatus struct {
 }
 
 func (c *Center) statusLocked(a *agent) AgentStatus {
-	st := AgentStatus{Name: a.name, DisplayName: a.name, State: a.state(), Since: a.since, Calls: a.calls, Queues: []string{}}
+	st := AgentStatus{Name: a.name, DisplayName: a.name, State: a.state(), Since: a.since, Calls: a.calls, Queues: []string{},
+		Version: a.version}
 	if ac := c.cfg.Agents[a.name]; ac != nil {
 		st.DisplayName = ac.DisplayName(a.name)
 	}
@@ -895,7 +900,10 @@ func (c *Center) Watch(name string) (<-chan AgentStatus, func(), error) {
 	return w.ch, stop, nil
 }
 
+// notifyLocked marks a change of the agent's status and sends it to the
+// agent's watchers.
 func (c *Center) notifyLocked(a *agent) {
+	a.version++
 	ws := c.watchers[a.name]
 	if len(ws) == 0 {
 		return

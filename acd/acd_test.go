@@ -359,10 +359,15 @@ func TestAgentStates(t *testing.T) {
 		t.Fatalf("answered by %q", a)
 	}
 	var seen []State
+	var lastVersion uint64
 	timeout := time.After(time.Second)
 	for !slices.Contains(seen, Busy) {
 		select {
 		case st := <-ch:
+			if len(seen) > 0 && st.Version <= lastVersion {
+				t.Errorf("status version %d after %d: a page could not tell the newer status", st.Version, lastVersion)
+			}
+			lastVersion = st.Version
 			seen = append(seen, st.State)
 			if st.State == Busy && (st.Call == nil || st.Call.Caller != "1001" || st.Ticket != tk.ID()) {
 				t.Errorf("busy status without the call: %+v", st)

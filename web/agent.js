@@ -216,6 +216,11 @@
   }
 
   function render(st) {
+    // A status older than the one shown (an HTTP answer overtaken by the
+    // event stream) would undo a newer state: drop it.
+    if (me && me.name === st.name && typeof st.version === 'number' && st.version < me.version) {
+      return;
+    }
     var prev = me;
     me = st;
     clockSkew = Date.parse(st.now) - Date.now();
