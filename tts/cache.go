@@ -31,7 +31,17 @@ type Cache struct {
 	mu       sync.Mutex
 	mem      map[string]audio.Clip    // key -> clip, at the request's rate
 	inflight map[string]*renderResult // key -> render under way
+	// pinned are the prepared (static) prompts, always in memory; the
+	// other clips (generated text: announcements, confirmations) are
+	// kept in memory up to maxDynamic, oldest out first (they stay on
+	// disk), so a long-running server does not grow without bound.
+	pinned  map[string]bool
+	dynamic []string
 }
+
+// maxDynamic bounds the generated clips kept in memory: about 18 MB at
+// 8 kHz (2 s each), twice that at 16 kHz.
+const maxDynamic = 512
 
 type renderResult struct {
 	done chan struct{}
@@ -47,7 +57,7 @@ func NewCache(dir string, s Synthesizer) (*Cache, error) {
 			return nil, fmt.Errorf("tts cache: %w", err)
 		}
 	}
-	return &Cache{dir: dir, s: s, mem: map[string]audio.Clip{}, inflight: map[string]*renderResult{}}, nil
+	return &Cache{dir: dir, s: s, mem: map[string]audio.Clip{}, inflight: map[string]*renderResult{}, pinned: map[string]bool{}}, nil
 }
 
 // Synthesizer is the engine behind the cache.
@@ -87,10 +97,26 @@ func (c *Cache) Lookup(req Request) (audio.Clip, bool) {
 	clip, ok = c.load(key, req)
 	if ok {
 		c.mu.Lock()
-		c.mem[key] = clip
+		c.rememberLocked(key, clip)
 		c.mu.Unlock()
 	}
 	return clip, ok
+}
+
+// rememberLocked keeps clip in memory: for good when pinned, else among
+// the newest maxDynamic generated clips.
+func (c *Cache) rememberLocked(key string, clip audio.Clip) {
+	if _, ok := c.mem[key]; !ok && !c.pinned[key] {
+		c.dynamic = append(c.dynamic, key)
+		for len(c.dynamic) > maxDynamic {
+			old := c.dynamic[0]
+			c.dynamic = c.dynamic[1:]
+			if !c.pinned[old] {
+				delete(c.mem, old)
+			}
+		}
+	}
+	c.mem[key] = clip
 }
 
 func (c *Cache) load(key string, req Request) (audio.Clip, bool) {
@@ -186,7 +212,7 @@ func (c *Cache) render(ctx context.Context, key string, req Request) (audio.Clip
 		return clip, err
 	}
 	c.mu.Lock()
-	c.mem[key] = clip
+	c.rememberLocked(key, clip)
 	c.mu.Unlock()
 	return clip, nil
 }
@@ -221,6 +247,11 @@ func (c *Cache) store(key string, clip audio.Clip) error {
 // from the cache. All failures are returned together; the prompts that
 // rendered are kept.
 func (c *Cache) Prepare(ctx context.Context, reqs []Request) error {
+	c.mu.Lock()
+	for _, req := range reqs {
+		c.pinned[c.Key(req)] = true
+	}
+	c.mu.Unlock()
 	workers := min(runtime.GOMAXPROCS(0), 4)
 	jobs := make(chan int)
 	errs := make([]error, len(reqs))
@@ -259,6 +290,8 @@ func (c *Cache) Retain(reqs []Request) {
 			delete(c.mem, k)
 		}
 	}
+	c.pinned = keep
+	c.dynamic = nil
 }
 
 // Len is how many prompts the cache holds in memory.

@@ -3,6 +3,7 @@ package tts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -100,6 +101,35 @@ func TestCachePrepare(t *testing.T) {
 	// Dropped prompts stay on disk.
 	if _, ok := c.Lookup(Request{Text: "two", Rate: 8000}); !ok {
 		t.Fatal("dropped prompt gone from disk")
+	}
+}
+
+// TestCacheBoundsGeneratedText: prepared prompts stay in memory; generated
+// text beyond maxDynamic leaves memory oldest first but stays on disk.
+func TestCacheBoundsGeneratedText(t *testing.T) {
+	s := &toneSynth{name: "tone"}
+	c, _ := NewCache(t.TempDir(), s)
+	if err := c.Prepare(context.Background(), []Request{{Text: "welcome", Rate: 8000}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < maxDynamic+100; i++ {
+		if _, err := c.Render(context.Background(), Request{Text: fmt.Sprintf("you are number %d", i), Rate: 8000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.Len(); n != maxDynamic+1 {
+		t.Errorf("memory holds %d clips, want %d generated + 1 prepared", n, maxDynamic)
+	}
+	c.mu.Lock()
+	_, first := c.mem[c.Key(Request{Text: "you are number 0", Rate: 8000})]
+	_, welcome := c.mem[c.Key(Request{Text: "welcome", Rate: 8000})]
+	c.mu.Unlock()
+	if first || !welcome {
+		t.Errorf("oldest generated clip in memory %v, prepared prompt in memory %v", first, welcome)
+	}
+	before := s.calls.Load()
+	if _, ok := c.Lookup(Request{Text: "you are number 0", Rate: 8000}); !ok || s.calls.Load() != before {
+		t.Error("an evicted clip must come back from disk without synthesis")
 	}
 }
 
