@@ -59,50 +59,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-SCHED=(nice -n "$NICE") GEN_SCHED=(nice -n "$NICE")
-SCHED_NAME="nice $NICE"
-if [ "$RT" -gt 0 ]; then
-	RT_GEN=${RT_GEN:-$RT}
-	SCHED=(chrt -f "$RT") GEN_SCHED=(chrt -f "$RT_GEN")
-	SCHED_NAME="SCHED_FIFO $RT (server), $RT_GEN (rtpsink, sipp)"
-fi
-
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/ivr-queue-$N-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT/bin"
-OUT=$(cd "$OUT" && pwd)
-IVR=/tmp/ivr-qbench
-log() { echo "queue.sh: $(date +%T) $*" >&2; }
-
-for port in "$SIP_PORT" "$HTTP_PORT"; do
-	if ss -Hlnut "sport = :$port" | grep -q .; then
-		echo "queue.sh: port $port is in use; pick another with -sip-port/-http-port" >&2
-		exit 2
-	fi
-done
-
-if [ "$BUILD" = 1 ]; then
-	log "building the server and the bench tools"
-	(cd "$ROOT" && go build -o "$IVR" ./cmd/ivr)
-fi
-(cd "$ROOT" && go build -o "$OUT/bin/" ./bench/rtpsink ./bench/procmon ./bench/loadreport ./bench/load/queuereport)
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$ROOT" status --porcelain -- cmd config dialog hold acd tts prompt telephony audio codec dtmf store models 2>/dev/null)" ]; then
-	COMMIT="$COMMIT+dirty"
-fi
-[ "$BUILD" = 1 ] || COMMIT="prebuilt $IVR (tree at $COMMIT)"
-
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
-	echo "queue.sh: open files limit $(ulimit -n) is too low for $N calls" >&2
-	exit 2
-fi
+NAME=queue.sh OUT_PREFIX=/tmp/ivr-queue IVR=/tmp/ivr-qbench
+TOOLS="./bench/rtpsink ./bench/procmon ./bench/loadreport ./bench/load/queuereport"
+WATCH="cmd config dialog hold acd tts prompt telephony audio codec dtmf store models"
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 
 cp "$ROOT/bench/load/queue.yaml" "$OUT/queue.yaml"
 export IVR_ANNOUNCE_EVERY=$EVERY IVR_MAX_WAIT=30m IVR_ANNOUNCE_POSITION=$ANNOUNCE

@@ -44,54 +44,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-SCHED=(nice -n "$NICE") GEN_SCHED=(nice -n "$NICE")
-SCHED_NAME="nice $NICE"
-if [ "$RT" -gt 0 ]; then
-	RT_GEN=${RT_GEN:-$RT}
-	SCHED=(chrt -f "$RT") GEN_SCHED=(chrt -f "$RT_GEN")
-	SCHED_NAME="SCHED_FIFO $RT (server), $RT_GEN (rtpsink, sipp)"
-fi
-
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/ivr-load-$N-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT/bin"
-OUT=$(cd "$OUT" && pwd)
-IVR=/tmp/ivr-bench
-log() { echo "run.sh: $(date +%T) $*" >&2; }
-
-for port in "$SIP_PORT" "$HTTP_PORT"; do
-	if ss -Hlnut "sport = :$port" | grep -q .; then
-		echo "run.sh: port $port is in use; pick another with -sip-port/-http-port" >&2
-		exit 2
-	fi
-done
-
-if [ "$BUILD" = 1 ]; then
-	log "building the server and the bench tools"
-	(cd "$ROOT" && go build -o "$IVR" ./cmd/ivr)
-fi
-(cd "$ROOT" && go build -o "$OUT/bin/" ./bench/rtpsink ./bench/procmon ./bench/loadreport)
-# What was built: the commit, and whether the server's packages had
-# uncommitted edits (the checkout is shared).
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$ROOT" status --porcelain -- cmd config dialog telephony audio codec dtmf prompt store models 2>/dev/null)" ]; then
-	COMMIT="$COMMIT+dirty"
-fi
-[ "$BUILD" = 1 ] || COMMIT="prebuilt $IVR (tree at $COMMIT)"
-
-# Every process this script starts, so the trap ends exactly those.
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-# Each call needs an RTP socket in the server and in rtpsink.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
-	echo "run.sh: open files limit $(ulimit -n) is too low for $N calls" >&2
-	exit 2
-fi
+NAME=run.sh OUT_PREFIX=/tmp/ivr-load IVR=/tmp/ivr-bench
+TOOLS="./bench/rtpsink ./bench/procmon ./bench/loadreport"
+WATCH="cmd config dialog telephony audio codec dtmf prompt store models"
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 
 cat /proc/loadavg >"$OUT/loadavg.before"
 grep '^Udp:' /proc/net/snmp >"$OUT/udp.before" # receive buffer overflows, machine-wide
