@@ -237,35 +237,9 @@ func (s *session) callback(name string, n *config.Node) (string, error) {
 			return "", err
 		}
 	}
-	number := ""
-	if d, ok := entity.Digits(s.call.FromUser()); ok && len(d) >= 6 && len(d) <= 15 {
-		yn := &config.Node{Type: config.KindCollect, Prompt: nil, Retries: n.Retries, OnFailure: n.OnFailure}
-		yn.Entity, yn.Timeout = "yes_no", n.Timeout
-		yn.Var = n.Var
-		q := fmt.Sprintf(textCallbackAsk, "{phone:"+d+"}")
-		a, err := s.askText(name, yn, q)
-		if err != nil {
-			return "", err
-		}
-		if !a.ok {
-			return a.next, nil
-		}
-		if a.value == "yes" {
-			number = d
-		}
-	}
-	if number == "" {
-		dn := &config.Node{Type: config.KindCollect, Retries: n.Retries, OnFailure: n.OnFailure, Timeout: n.Timeout}
-		dn.Entity, dn.MinLength, dn.MaxLength = "digits", 6, 15
-		dn.Terminator, dn.InterDigitTimeout, dn.Var = n.Terminator, n.InterDigitTimeout, n.Var
-		a, err := s.askText(name, dn, textCallbackEnter)
-		if err != nil {
-			return "", err
-		}
-		if !a.ok {
-			return a.next, nil
-		}
-		number = a.value
+	number, failed, err := s.callbackNumber(name, n)
+	if err != nil || number == "" {
+		return failed.next, err
 	}
 	s.rec.Vars[n.Var] = number
 	cb := &models.Callback{Node: name, Number: number, At: s.e.now().UTC()}
@@ -281,6 +255,32 @@ func (s *session) callback(name string, n *config.Node) (string, error) {
 		return "", err
 	}
 	return n.Next, nil
+}
+
+// callbackNumber asks for the number to call back: the caller's own
+// (when it looks like a phone number), confirmed by yes or 1, else keyed
+// (6 to 15 digits). With no number, failed is the answer that ended the
+// asking (its next node is where the flow goes).
+func (s *session) callbackNumber(name string, n *config.Node) (number string, failed answer, err error) {
+	if d, ok := entity.Digits(s.call.FromUser()); ok && len(d) >= 6 && len(d) <= 15 {
+		yn := &config.Node{Type: config.KindCollect, Retries: n.Retries, OnFailure: n.OnFailure}
+		yn.Entity, yn.Timeout, yn.Var = "yes_no", n.Timeout, n.Var
+		a, err := s.askText(name, yn, fmt.Sprintf(textCallbackAsk, "{phone:"+d+"}"))
+		if err != nil || !a.ok {
+			return "", a, err
+		}
+		if a.value == "yes" {
+			return d, answer{}, nil
+		}
+	}
+	dn := &config.Node{Type: config.KindCollect, Retries: n.Retries, OnFailure: n.OnFailure, Timeout: n.Timeout}
+	dn.Entity, dn.MinLength, dn.MaxLength = "digits", 6, 15
+	dn.Terminator, dn.InterDigitTimeout, dn.Var = n.Terminator, n.InterDigitTimeout, n.Var
+	a, err := s.askText(name, dn, textCallbackEnter)
+	if err != nil || !a.ok {
+		return "", a, err
+	}
+	return a.value, answer{}, nil
 }
 
 // askText asks with generated text instead of configured prompts.

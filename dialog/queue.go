@@ -11,7 +11,6 @@ import (
 	"github.com/openivr/ivr/bridge"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/models"
-	"github.com/openivr/ivr/nlu/entity"
 	"github.com/openivr/ivr/speech"
 )
 
@@ -65,7 +64,6 @@ const (
 	textQueueWait      = " The expected wait is %s."
 	textQueueCallback  = " To be called back without losing your place, press %s, or say call me back."
 	textQueueNoAgents  = "Sorry, no one is available to take your call right now."
-	textQueueCBAsk     = "Shall we call you back on %s? Say yes or press 1, or say no or press 2 to give another number."
 	textQueueCBDone    = "Thank you. You keep your place in the queue, and we will call you back on %s. Goodbye."
 	textQueueCBFail    = "Sorry, we cannot call you back right now. Please stay on the line."
 	textQueueAlready   = "You are waiting for the next available person."
@@ -365,31 +363,15 @@ func (s *session) queueCallback(q *queueNode) (next string, done bool, err error
 	q.player.Stop()
 	q.player = s.e.hold(s.e.cfg.Musics(q.qc), s.call.SampleRate())
 	s.call.StopPlayback()
-	number := ""
-	if d, ok := entity.Digits(s.call.FromUser()); ok && len(d) >= 6 && len(d) <= 15 {
-		yn := &config.Node{Type: config.KindCollect, OnFailure: "", Timeout: 5 * time.Second}
-		yn.Entity, yn.Var = "yes_no", "callback_confirm"
-		a, err := s.askText(q.name, yn, fmt.Sprintf(textQueueCBAsk, "{phone:"+d+"}"))
-		if err != nil {
-			return "", false, err
-		}
-		if a.ok && a.value == "yes" {
-			number = d
-		}
+	ask := &config.Node{Type: config.KindCollect, Timeout: 8 * time.Second}
+	ask.Terminator, ask.InterDigitTimeout, ask.Var = "#", 3*time.Second, "callback_number"
+	number, _, err := s.callbackNumber(q.name, ask)
+	if err != nil {
+		return "", false, err
 	}
 	if number == "" {
-		dn := &config.Node{Type: config.KindCollect, Timeout: 8 * time.Second}
-		dn.Entity, dn.MinLength, dn.MaxLength, dn.Var = "digits", 6, 15, "callback_number"
-		dn.Terminator, dn.InterDigitTimeout = "#", 3*time.Second
-		a, err := s.askText(q.name, dn, textCallbackEnter)
-		if err != nil {
-			return "", false, err
-		}
-		if !a.ok {
-			s.event("callback_request", q.name, "no number; waiting on")
-			return "", false, nil
-		}
-		number = a.value
+		s.event("callback_request", q.name, "no number; waiting on")
+		return "", false, nil
 	}
 	cb, err := q.t.Callback(number)
 	if err != nil {
