@@ -86,12 +86,20 @@ func ReadWAV(r io.ReadSeeker) (Clip, error) {
 	if err := checkChunks(r); err != nil {
 		return Clip{}, err
 	}
+	f, err := readFormat(r)
+	if err != nil {
+		return Clip{}, err
+	}
+	switch f.tag {
+	case formatPCM:
+	case formatFloat, formatALaw, formatMuLaw:
+		return decodeCoded(r, f)
+	default:
+		return Clip{}, fmt.Errorf("%w: format tag %#x (integer PCM, float, A-law and mu-law are read)", ErrNotWAV, f.tag)
+	}
 	d := wav.NewDecoder(r)
 	if !d.IsValidFile() {
 		return Clip{}, ErrNotWAV
-	}
-	if d.WavAudioFormat != 1 && d.WavAudioFormat != 0xFFFE {
-		return Clip{}, fmt.Errorf("%w: format tag %d (only integer PCM)", ErrNotWAV, d.WavAudioFormat)
 	}
 	if rate := int(d.SampleRate); rate < minWAVRate || rate > maxWAVRate {
 		return Clip{}, fmt.Errorf("%w: sample rate %d (want %d-%d Hz)", ErrNotWAV, rate, minWAVRate, maxWAVRate)

@@ -98,6 +98,8 @@ func TestWAVCraftedHeadersRefused(t *testing.T) {
 func FuzzReadWAV(f *testing.F) {
 	f.Add(wavBytes(f, Clip{Rate: 8000, Samples: make([]int16, 50)}))
 	f.Add(wavBytes(f, Clip{Rate: 16000, Samples: []int16{1, 2, 3}}))
+	f.Add(codedWAV(formatALaw, 1, 8000, 8, []byte{1, 2, 3, 4}, false))
+	f.Add(codedWAV(formatFloat, 2, 16000, 32, make([]byte, 16), true))
 	if b, err := os.ReadFile("/usr/share/asterisk/sounds/en/digits/1.wav"); err == nil && len(b) < 1<<16 {
 		f.Add(b)
 	}

@@ -281,7 +281,13 @@ func evalOne(ctx context.Context, rec asr.Recognizer, cfg Config, it EvalItem) E
 		r.Err = err
 		return r
 	}
-	if clip.Rate != audio.Rate8k && clip.Rate != audio.Rate16k {
+	switch {
+	case audio.Narrowband(clip.Samples, clip.Rate):
+		// Telephone audio stored at a wider rate (an 8 kHz call saved at
+		// 16 or 48 kHz) is heard as the 8 kHz audio it is: the recognizer
+		// treats it as narrowband, as it would the live call.
+		clip = audio.Clip{Rate: audio.Rate8k, Samples: audio.Resample(clip.Samples, clip.Rate, audio.Rate8k)}
+	case clip.Rate != audio.Rate8k && clip.Rate != audio.Rate16k:
 		clip = audio.Clip{Rate: audio.Rate16k, Samples: audio.Resample(clip.Samples, clip.Rate, audio.Rate16k)}
 	}
 	r.Audio = clip.Duration()
