@@ -1,6 +1,7 @@
 package speech
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -41,12 +42,16 @@ func ReadLabels(path string) ([]EvalItem, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	br := bufio.NewReader(f)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3) // a byte-order mark, as spreadsheets write
+	}
+	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1
 	r.Comment = '#'
 	dir := filepath.Dir(path)
 	var items []EvalItem
-	for line := 1; ; line++ {
+	for first := true; ; first = false {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -54,10 +59,11 @@ func ReadLabels(path string) ([]EvalItem, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) < 2 {
 			return nil, fmt.Errorf("%s:%d: want file,intent[,text]", path, line)
 		}
-		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "file") {
+		if first && isLabelsHeader(rec) {
 			continue
 		}
 		it := EvalItem{Path: strings.TrimSpace(rec[0]), Intent: strings.TrimSpace(rec[1])}
@@ -73,6 +79,20 @@ func ReadLabels(path string) ([]EvalItem, error) {
 		return nil, fmt.Errorf("%s: no labelled files", path)
 	}
 	return items, nil
+}
+
+// isLabelsHeader tells a header row (file,intent,text or the like) from
+// the first labelled file.
+func isLabelsHeader(rec []string) bool {
+	switch strings.ToLower(strings.TrimSpace(rec[0])) {
+	case "file", "path", "wav", "audio", "filename":
+		return true
+	}
+	switch strings.ToLower(strings.TrimSpace(rec[1])) {
+	case "intent", "label":
+		return true
+	}
+	return false
 }
 
 // EvalResult is the outcome for one file.
@@ -102,7 +122,8 @@ type EvalReport struct {
 	// WER is word errors over reference words, for items with text; -1
 	// when no item has text.
 	WER float64 `json:"wer"`
-	// SentenceAccuracy is the share of items with text heard exactly.
+	// SentenceAccuracy is the share of items with text heard exactly; -1
+	// when no item has text.
 	SentenceAccuracy float64 `json:"sentence_accuracy"`
 	// RTF is process CPU seconds per second of audio.
 	RTF float64 `json:"rtf"`
@@ -202,7 +223,7 @@ func coverageCurve(conf []float64, ok []bool, coverages []float64) (float64, []C
 // recognizer, classifier), and calls each with every result. Files at
 // rates other than 8 and 16 kHz are resampled to 16 kHz.
 func Evaluate(ctx context.Context, rec asr.Recognizer, cfg Config, items []EvalItem, each func(EvalResult)) (EvalReport, error) {
-	rep := EvalReport{N: len(items), Engine: rec.Name(), WER: -1}
+	rep := EvalReport{N: len(items), Engine: rec.Name(), WER: -1, SentenceAccuracy: -1}
 	cpu0 := cpuTime()
 	var lat []time.Duration
 	var errs, words, exact, withText, correct int

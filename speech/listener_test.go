@@ -300,3 +300,30 @@ func TestReadLabelsErrors(t *testing.T) {
 		t.Error("missing file: want an error")
 	}
 }
+
+// TestReadLabelsForms: what spreadsheets and scripts write reads the same:
+// a byte-order mark, CRLF lines, quotes, spaces, blank lines, no header;
+// an error names the line.
+func TestReadLabelsForms(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"bom.csv":      "\ufefffile,intent,text\r\n\"a.wav\",one,\"one\"\r\n\r\nb.wav, two ,two\r\n",
+		"noheader.csv": "a.wav,one\nb.wav,two,two\n",
+		"path.csv":     "path,label\na.wav,one\nb.wav,two\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		items, err := ReadLabels(p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(items) != 2 || items[0].Path != filepath.Join(dir, "a.wav") || items[0].Intent != "one" || items[1].Intent != "two" {
+			t.Errorf("%s: %+v", name, items)
+		}
+	}
+	p := filepath.Join(dir, "bad.csv")
+	os.WriteFile(p, []byte("file,intent\n\na.wav,one\nb.wav\n"), 0o644)
+	if _, err := ReadLabels(p); err == nil || !strings.Contains(err.Error(), "bad.csv:4:") {
+		t.Errorf("err %v, want one naming bad.csv:4", err)
+	}
+}
