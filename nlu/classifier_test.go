@@ -188,6 +188,10 @@ func TestReadCSV(t *testing.T) {
 		{"three fields", "a,b\nc,d,e\n", nil, "line 2: want 2 fields"},
 		{"empty intent", "a,\n", nil, "line 1: empty intent"},
 		{"bad quote", "\"a,b\n", nil, "extraneous"},
+		{"byte-order mark", "\ufefftext,intent\nhello,greet\n", []Example{{"hello", "greet"}}, ""},
+		{"columns swapped", "intent,text\ngreet,hello\n", []Example{{"hello", "greet"}}, ""},
+		{"extra column", "text,intent,source\nhello,greet,web\nbye,leave,\n", []Example{{"hello", "greet"}, {"bye", "leave"}}, ""},
+		{"short row under header", "id,text,intent\n1,hello\n", nil, "line 2: want 3 fields"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,14 +23,22 @@ type Example struct {
 }
 
 // ReadCSV reads labelled utterances from CSV with the columns text,intent.
-// A first row that reads exactly "text,intent" (any case) is a header and
-// is skipped. Quoting follows RFC 4180; blank lines are ignored. Errors
-// carry the line number.
+// A first row that names the columns (any case, any order, other columns
+// allowed: "intent,text,source") is a header: the text and intent columns
+// are taken from where it puts them. Quoting follows RFC 4180; blank lines
+// and a leading byte-order mark are ignored. Errors carry the line number.
 func ReadCSV(r io.Reader) ([]Example, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	var out []Example
+	// Without a header a row is exactly text,intent (a third field is
+	// more likely an unquoted comma than a column to ignore).
+	ti, ii, want, exact := 0, 1, 2, true
 	for first := true; ; first = false {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -40,18 +48,35 @@ func ReadCSV(r io.Reader) ([]Example, error) {
 			return nil, err
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != 2 {
-			return nil, fmt.Errorf("line %d: want 2 fields (text,intent), got %d", line, len(rec))
+		if first {
+			if t, i, ok := csvHeader(rec); ok {
+				ti, ii, want, exact = t, i, max(t, i)+1, false
+				continue
+			}
 		}
-		text, intent := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
-		if first && strings.EqualFold(text, "text") && strings.EqualFold(intent, "intent") {
-			continue
+		if len(rec) < want || exact && len(rec) != want {
+			return nil, fmt.Errorf("line %d: want %d fields (text,intent), got %d", line, want, len(rec))
 		}
+		text, intent := strings.TrimSpace(rec[ti]), strings.TrimSpace(rec[ii])
 		if intent == "" {
 			return nil, fmt.Errorf("line %d: empty intent", line)
 		}
 		out = append(out, Example{Text: text, Intent: intent})
 	}
+}
+
+// csvHeader finds the text and intent columns of a header row.
+func csvHeader(rec []string) (text, intent int, ok bool) {
+	text, intent = -1, -1
+	for i, f := range rec {
+		switch strings.ToLower(strings.TrimSpace(f)) {
+		case "text", "utterance", "sentence":
+			text = i
+		case "intent", "label":
+			intent = i
+		}
+	}
+	return text, intent, text >= 0 && intent >= 0
 }
 
 // ReadCSVFile reads a CSV file with ReadCSV; errors are prefixed with the
