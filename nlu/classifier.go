@@ -110,6 +110,7 @@ type modelConfig struct {
 	C           float64 // SVM inverse regularization when Options.C is 0
 	crammer     bool    // one multi-class Crammer-Singer SVM instead of one-vs-rest
 	seed        uint64  // of the SVM's example order; 0 means 1
+	embed       embedSpec
 }
 
 // defaultConfig: one Crammer-Singer SVM over all classes, at most 10
@@ -238,11 +239,23 @@ func fit(texts []string, labels []int, classes int, p svmParams, cfg modelConfig
 		slices.Sort(docs[i])
 	}
 	vocab := buildVocabulary(cfg.spec, docs, cfg.groupWeight)
+	if cfg.embed.weight > 0 {
+		// The embedded file is checked by tests; should it ever fail to
+		// parse, the classifier works without the dense features.
+		if wv, err := loadWordVectors(); err == nil {
+			vocab.embed, vocab.wv = cfg.embed, wv
+		}
+	}
+	buf := make([]float32, vocab.embedDims())
 	X := make([]sparse, len(docs))
 	for i, d := range docs {
 		X[i] = vocab.vectorize(d, sparse{})
+		if vocab.wv != nil {
+			toks = appendTokens(toks[:0], texts[i])
+			X[i] = vocab.appendEmbedding(X[i], toks, buf)
+		}
 	}
-	return vocab, trainLinear(X, labels, classes, len(vocab.idf), p, cfg)
+	return vocab, trainLinear(X, labels, classes, vocab.dim(), p, cfg)
 }
 
 // maxCSAlphas bounds the Crammer-Singer solver's dual variables (one per
@@ -287,10 +300,15 @@ type scratch struct {
 	keys   []uint64
 	vec    sparse
 	scores []float64
+	embed  []float32
 }
 
 func (c *Classifier) newScratch() *scratch {
-	return &scratch{scores: make([]float64, len(c.names))}
+	s := &scratch{scores: make([]float64, len(c.names))}
+	if c.vocab != nil {
+		s.embed = make([]float32, c.vocab.embedDims())
+	}
+	return s
 }
 
 // Intents returns the intent names in training order.
@@ -321,6 +339,7 @@ func (c *Classifier) vectorize(text string, s *scratch) {
 	s.keys = c.vocab.spec.appendFeatures(s.keys[:0], s.tokens)
 	slices.Sort(s.keys)
 	s.vec = c.vocab.vectorize(s.keys, s.vec)
+	s.vec = c.vocab.appendEmbedding(s.vec, s.tokens, s.embed)
 }
 
 // probabilities fills s.scores with the calibrated class probabilities.

@@ -114,6 +114,11 @@ type vocabulary struct {
 	idf         []float32
 	group       []uint8
 	groupWeight [numGroups]float32
+	// Dense sentence-vector columns after the sparse ones; wv is nil
+	// when they are off.
+	embed  embedSpec
+	wv     *wordVectors
+	maxIDF float32 // IDF of a word no training example has
 }
 
 // buildVocabulary collects every feature of the training keys (one slice
@@ -143,6 +148,7 @@ func buildVocabulary(spec featureSpec, docs [][]uint64, groupWeight [numGroups]f
 	for i, d := range df {
 		v.idf[i] = float32(math.Log((1+n)/(1+float64(d))) + 1)
 	}
+	v.maxIDF = float32(math.Log(1+n) + 1)
 	return v
 }
 

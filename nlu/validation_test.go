@@ -55,6 +55,11 @@ func variants() []namedConfig {
 	add("words x1.4", func(c *modelConfig) { c.groupWeight[groupWord] = 1.4 })
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
 	add("C=0.3", func(c *modelConfig) { c.C = 0.3 })
+	for _, w := range []float32{0.5, 1, 1.5, 2} {
+		add(fmt.Sprintf("embed idf x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedIDF} })
+		add(fmt.Sprintf("embed sif x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedSIF} })
+		add(fmt.Sprintf("embed mean x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedUniform} })
+	}
 	return out
 }
 
