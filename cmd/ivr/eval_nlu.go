@@ -128,7 +128,7 @@ func loadNLUData(intentsFile, trainCSV, testCSV, valCSV, clinc, hwu, hwuTrain st
 	switch {
 	case intentsFile != "":
 		var f *nlu.File
-		if f, err = nlu.LoadFile(intentsFile); err != nil {
+		if f, err = loadIntents(intentsFile); err != nil {
 			return nil, err
 		}
 		d.intents, d.oos = f.Intents, f.OutOfScope
