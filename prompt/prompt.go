@@ -120,11 +120,21 @@ func (s *Set) Clip(ctx context.Context, name string, rate int) (audio.Clip, erro
 // Text is a prompt's words ("" when it has none), for captions and records.
 func (s *Set) Text(name string) string { return s.items[name].Text }
 
-// Say renders text the flow generates (option lists, confirmations) with
-// the synthesizer; the synthesizer's cache keeps it for the next call.
+// Sayer is a Renderer that can also render text a call generates without
+// storing it on disk (see tts.Cache.Speak).
+type Sayer interface {
+	Say(ctx context.Context, text string, rate int) (audio.Clip, error)
+}
+
+// Say renders text the flow generates (option lists, confirmations,
+// read-backs) with the synthesizer. Such text can carry a caller's data,
+// so a synthesizer that can (a Sayer) keeps it in memory only.
 func (s *Set) Say(ctx context.Context, text string, rate int) (audio.Clip, error) {
 	if s.tts == nil {
 		return audio.Clip{}, fmt.Errorf("no speech synthesizer to say %q", text)
+	}
+	if sy, ok := s.tts.(Sayer); ok {
+		return sy.Say(ctx, text, rate)
 	}
 	return s.tts.Render(ctx, text, rate)
 }

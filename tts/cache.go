@@ -167,6 +167,19 @@ func readClip(path string) (audio.Clip, error) {
 // engine is returned but not stored, so the intended voice is tried again
 // next time.
 func (c *Cache) Render(ctx context.Context, req Request) (audio.Clip, error) {
+	return c.render1(ctx, req, true)
+}
+
+// Speak is Render for text a call generates (confirmations, read-backs,
+// answers from a backend): such text can carry a caller's number, account
+// or balance, so its audio is kept only among the newest generated clips
+// in memory and never written to disk. Audio rendered before (a configured
+// prompt with the same words) is used as Render would.
+func (c *Cache) Speak(ctx context.Context, req Request) (audio.Clip, error) {
+	return c.render1(ctx, req, false)
+}
+
+func (c *Cache) render1(ctx context.Context, req Request, disk bool) (audio.Clip, error) {
 	if req.Text == "" {
 		return audio.Clip{}, ErrEmptyText
 	}
@@ -188,7 +201,7 @@ func (c *Cache) Render(ctx context.Context, req Request) (audio.Clip, error) {
 	c.inflight[key] = r
 	c.mu.Unlock()
 
-	r.clip, r.err = c.render(ctx, key, req)
+	r.clip, r.err = c.render(ctx, key, req, disk)
 	c.mu.Lock()
 	delete(c.inflight, key)
 	c.mu.Unlock()
@@ -196,7 +209,7 @@ func (c *Cache) Render(ctx context.Context, req Request) (audio.Clip, error) {
 	return r.clip, r.err
 }
 
-func (c *Cache) render(ctx context.Context, key string, req Request) (audio.Clip, error) {
+func (c *Cache) render(ctx context.Context, key string, req Request, disk bool) (audio.Clip, error) {
 	st, err := c.s.Synthesize(ctx, req)
 	if err != nil {
 		return audio.Clip{}, fmt.Errorf("tts cache: %s: %w", c.s.Name(), err)
@@ -208,8 +221,10 @@ func (c *Cache) render(ctx context.Context, key string, req Request) (audio.Clip
 	if Degraded(st) {
 		return clip, nil
 	}
-	if err := c.store(key, clip); err != nil {
-		return clip, err
+	if disk {
+		if err := c.store(key, clip); err != nil {
+			return clip, err
+		}
 	}
 	c.mu.Lock()
 	c.rememberLocked(key, clip)

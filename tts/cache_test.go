@@ -239,3 +239,30 @@ func BenchmarkCachedFirstAudio(b *testing.B) {
 		}
 	})
 }
+
+// TestCacheSpeakKeepsCallerTextOffDisk: text a call generates (a caller's
+// number read back) is synthesized once, replayed from memory, and never
+// written to the cache directory; configured prompts still are.
+func TestCacheSpeakKeepsCallerTextOffDisk(t *testing.T) {
+	s := &toneSynth{name: "tone"}
+	dir := t.TempDir()
+	c, _ := NewCache(dir, s)
+	req := Request{Text: "we will call you back on 5 5 5 0 1 2 3", Rate: 8000}
+	for i := 0; i < 2; i++ {
+		if clip, err := c.Speak(context.Background(), req); err != nil || len(clip.Samples) == 0 {
+			t.Fatalf("speak: %v, %d samples", err, len(clip.Samples))
+		}
+	}
+	if n := s.calls.Load(); n != 1 {
+		t.Errorf("synthesized %d times, want once (then from memory)", n)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.wav")); len(files) != 0 {
+		t.Errorf("generated caller text written to disk: %v", files)
+	}
+	if _, err := c.Render(context.Background(), Request{Text: "welcome", Rate: 8000}); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.wav")); len(files) != 1 {
+		t.Errorf("a configured prompt should be on disk: %v", files)
+	}
+}

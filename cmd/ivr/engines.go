@@ -58,15 +58,26 @@ func newVoice(cfg *config.Config, log *slog.Logger) (*voice, error) {
 	return &voice{cache: cache, voice: cfg.TTS.Voice}, nil
 }
 
-// Render synthesizes text (with say-as markup) at rate.
+// Render synthesizes a configured prompt's text (with say-as markup) at
+// rate; the cache keeps it on disk for the next start.
 func (v *voice) Render(ctx context.Context, text string, rate int) (audio.Clip, error) {
+	return v.render(ctx, text, rate, v.cache.Render)
+}
+
+// Say synthesizes text a call generates (it may carry the caller's data):
+// kept in memory, never on disk.
+func (v *voice) Say(ctx context.Context, text string, rate int) (audio.Clip, error) {
+	return v.render(ctx, text, rate, v.cache.Speak)
+}
+
+func (v *voice) render(ctx context.Context, text string, rate int, do func(context.Context, tts.Request) (audio.Clip, error)) (audio.Clip, error) {
 	plain, err := sayas.Expand(text)
 	if err != nil {
 		return audio.Clip{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return v.cache.Render(ctx, tts.Request{Text: plain, Voice: v.voice, Rate: rate})
+	return do(ctx, tts.Request{Text: plain, Voice: v.voice, Rate: rate})
 }
 
 // recognizers are opened once per process: model loading takes seconds.
