@@ -118,6 +118,12 @@ type modelConfig struct {
 // accuracy on average against 93.53 % for one-vs-rest SVMs (4 passes, the
 // previous default), at about a third of the training CPU; 5, 7, 20 passes
 // and C = 0.5 or 2 scored 93.71-93.87 %.
+//
+// The sparse vector is followed by the SIF-weighted mean of the word
+// vectors (wordvec.go), unit length times 1.25: on CLINC150 val (3 orders)
+// 94.26 % in-scope accuracy against 93.98 % without, out-of-scope recall
+// at a threshold costing 0.5 point 68 % against 62 %; on HWU64 valid
+// 66.5 / 75.3 % (5 / 10-shot) against 63.3 / 71.9 %.
 var defaultConfig = modelConfig{
 	spec:        featureSpec{charMin: 2, charMax: 4, bigrams: true},
 	groupWeight: [numGroups]float32{groupWord: 1, groupChar: 1},
@@ -125,6 +131,7 @@ var defaultConfig = modelConfig{
 	tol:         0.1,
 	C:           1,
 	crammer:     true,
+	embed:       embedSpec{weight: 1.25, weighting: embedSIF},
 }
 
 // Train builds a classifier from the intents' phrases (examples and their

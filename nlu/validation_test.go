@@ -1,7 +1,9 @@
 package nlu
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -55,10 +57,26 @@ func variants() []namedConfig {
 	add("words x1.4", func(c *modelConfig) { c.groupWeight[groupWord] = 1.4 })
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
 	add("C=0.3", func(c *modelConfig) { c.C = 0.3 })
+	add("no word vectors", func(c *modelConfig) { c.embed = embedSpec{} })
 	for _, w := range []float32{0.5, 1, 1.5, 2} {
 		add(fmt.Sprintf("embed idf x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedIDF} })
 		add(fmt.Sprintf("embed sif x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedSIF} })
 		add(fmt.Sprintf("embed mean x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedUniform} })
+	}
+	for _, a := range []float64{1e-4, 1e-2} {
+		for _, w := range []float32{1, 1.5, 2} {
+			add(fmt.Sprintf("embed sif a=%g x%g", a, w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedSIF, sifA: a} })
+		}
+	}
+	for _, w := range []float32{0.75, 1, 1.25} {
+		add(fmt.Sprintf("embed sif+mean x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedSIF, both: true} })
+	}
+	add("embed sif x1.25", func(c *modelConfig) { c.embed = embedSpec{weight: 1.25, weighting: embedSIF} })
+	add("embed mean x1.25", func(c *modelConfig) { c.embed = embedSpec{weight: 1.25, weighting: embedUniform} })
+	for _, seed := range []uint64{2, 3} {
+		add(fmt.Sprintf("embed sif x1.25 order %d", seed), func(c *modelConfig) { c.embed = embedSpec{weight: 1.25, weighting: embedSIF}; c.seed = seed })
+		add(fmt.Sprintf("embed sif x1.5 order %d", seed), func(c *modelConfig) { c.embed = embedSpec{weight: 1.5, weighting: embedSIF}; c.seed = seed })
+		add(fmt.Sprintf("embed mean x1.5 order %d", seed), func(c *modelConfig) { c.embed = embedSpec{weight: 1.5, weighting: embedUniform}; c.seed = seed })
 	}
 	return out
 }
@@ -225,4 +243,123 @@ func TestValidationFewShotC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestValidationNearestOOS measures an out-of-scope signal from the word
+// vectors: the cosine between the utterance's sentence vector and the
+// nearest training example of the best intent, combined with the
+// calibrated probability as p*max(cos,0.01)^beta, on CLINC150 val.
+func TestValidationNearestOOS(t *testing.T) {
+	needValidation(t)
+	s, err := ReadCLINC150("../../shared/data/intents/clinc150/data_full.json")
+	if err != nil {
+		t.Skip(err)
+	}
+	intents, oos := IntentsFromExamples(append(s["train"], s["oos_train"]...))
+	val := append(s["val"], s["oos_val"]...)
+	for _, feat := range []embedSpec{{weight: 1.5, weighting: embedUniform}, {weight: 1.5, weighting: embedSIF}} {
+		cfg := defaultConfig
+		cfg.embed = feat
+		c, err := train(intents, Options{OutOfScope: oos, CalibrationFolds: -1}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Calibrate(val)
+		sr := c.scoreRows(val)
+		probs := c.softmaxRows(sr)
+		for _, simW := range []embedWeighting{embedUniform, embedIDF, embedSIF} {
+			v := *c.vocab
+			v.embed.weighting = simW
+			vecOf := func(text string) []float32 {
+				buf := make([]float32, v.embedDims())
+				if !v.sentenceVector(appendTokens(nil, Normalize(text)), buf) {
+					return nil
+				}
+				return buf
+			}
+			ex := make([][][]float32, len(c.names))
+			for ci, in := range intents {
+				for _, p := range in.Phrases() {
+					if x := vecOf(p); x != nil {
+						ex[ci] = append(ex[ci], x)
+					}
+				}
+			}
+			sims := make([]float64, len(val))
+			for i, e := range val {
+				best, _ := c.best(probs[i])
+				sims[i] = 0.01
+				if x := vecOf(e.Text); x != nil {
+					for _, y := range ex[best] {
+						d := 0.0
+						for k := range x {
+							d += float64(x[k]) * float64(y[k])
+						}
+						sims[i] = max(sims[i], d)
+					}
+				}
+			}
+			for _, beta := range []float64{0, 0.5, 1, 2, 4, 8, 1000} {
+				var pts []opPoint
+				for i, r := range sr {
+					best, oosWins := c.best(probs[i])
+					conf := math.Log(probs[i][best]) + beta*math.Log(sims[i])
+					pts = append(pts, opPoint{conf: conf, correct: !r.oos && !oosWins && best == r.label, oosRow: r.oos, oosWins: oosWins})
+				}
+				acc0, rec05, acc, rec := operatingPoints(pts)
+				t.Logf("features %d x%g, similarity %d, beta %-4g: acc %.4f | OOS recall at -0.5 %.2f | best-accuracy threshold %.4f / %.2f",
+					feat.weighting, feat.weight, simW, beta, acc0, rec05, acc, rec)
+			}
+		}
+	}
+}
+
+type opPoint struct {
+	conf                     float64
+	correct, oosRow, oosWins bool
+}
+
+// operatingPoints returns, for rejection below a threshold on conf, the
+// in-scope accuracy without threshold, the best out-of-scope recall at a
+// threshold costing at most 0.5 point of it, and the accuracy and recall
+// at the threshold that maximizes accuracy over all rows with out of
+// scope counted as a class (Calibrate's rule).
+func operatingPoints(pts []opPoint) (acc0, rec05, acc, rec float64) {
+	nIn, nOut, inOK, outOK := 0, 0, 0, 0
+	for _, p := range pts {
+		if p.oosRow {
+			nOut++
+			if p.oosWins {
+				outOK++
+			}
+		} else {
+			nIn++
+		}
+		if p.correct {
+			inOK++
+		}
+	}
+	slices.SortFunc(pts, func(a, b opPoint) int { return cmp.Compare(a.conf, b.conf) })
+	acc0 = ratio(inOK, nIn)
+	bestScore := -1.0
+	for k := 0; k <= len(pts); k++ {
+		if k == 0 || k == len(pts) || pts[k-1].conf < pts[k].conf {
+			a, rc := ratio(inOK, nIn), ratio(outOK, nOut)
+			if a >= acc0-0.005 {
+				rec05 = max(rec05, rc)
+			}
+			if sc := ratio(inOK+outOK, nIn+nOut); sc > bestScore {
+				bestScore, acc, rec = sc, a, rc
+			}
+		}
+		if k < len(pts) {
+			if pts[k].correct {
+				inOK--
+			}
+			if pts[k].oosRow && !pts[k].oosWins {
+				outOK++
+			}
+		}
+	}
+	return acc0, rec05, acc, rec
 }

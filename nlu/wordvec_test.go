@@ -146,3 +146,41 @@ func BenchmarkParseWordVectors(b *testing.B) {
 		}
 	}
 }
+
+// TestWordVectorsParaphrase: paraphrases whose words are not in the
+// examples but near them in meaning ("human" for "person", "reserve" for
+// "book") are classified right with the word vectors and wrong without.
+func TestWordVectorsParaphrase(t *testing.T) {
+	f, err := LoadFile("testdata/bank.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := []Intent{
+		{Name: "book_taxi", Examples: []string{"book a taxi", "i need a cab to the station"}},
+		{Name: "book_table", Examples: []string{"book a table for dinner", "reserve a table at a restaurant"}},
+		{Name: "cancel_order", Examples: []string{"cancel my order", "i do not want my order any more"}},
+		{Name: "track_order", Examples: []string{"where is my order", "when will my parcel arrive"}},
+	}
+	without := defaultConfig
+	without.embed = embedSpec{}
+	for _, tc := range []struct {
+		intents    []Intent
+		oos        []string
+		text, want string
+	}{
+		{f.Intents, f.OutOfScope, "i want a human", "talk_to_agent"},
+		{small, nil, "reserve a cab", "book_taxi"},
+		{small, nil, "revoke my purchase", "cancel_order"},
+	} {
+		for _, cfg := range []modelConfig{defaultConfig, without} {
+			c, err := train(tc.intents, Options{OutOfScope: tc.oos}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := c.Classify(tc.text)
+			if ok, with := r.Intent == tc.want, cfg.embed.weight > 0; ok != with {
+				t.Errorf("word vectors %v: Classify(%q) = %q (%.2f), want it to be %s %v", with, tc.text, r.Intent, r.Confidence, tc.want, with)
+			}
+		}
+	}
+}
