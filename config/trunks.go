@@ -43,6 +43,11 @@ type Trunk struct {
 	// grant less, and the IVR refreshes before what it granted runs out.
 	// Default 300s.
 	Expires time.Duration `yaml:"expires"`
+	// KeepAlive is how often a registered trunk sends OPTIONS to its
+	// registrar: it keeps a NAT's mapping open and notices a provider
+	// that stopped answering (two unanswered pings register again at
+	// once). Default 25s; 0s disables.
+	KeepAlive *time.Duration `yaml:"keepalive"`
 }
 
 // Registers tells whether the trunk registers to its provider.
@@ -60,6 +65,10 @@ func (c *Config) trunkDefaults() {
 		}
 		if t.Transport == "" {
 			t.Transport = "udp"
+		}
+		if t.KeepAlive == nil {
+			d := 25 * time.Second
+			t.KeepAlive = &d
 		}
 		t.Transport = strings.ToLower(t.Transport)
 	}
@@ -97,6 +106,9 @@ func (c *Config) validateTrunks(add addFunc) {
 		}
 		if t.Expires < 0 || t.Expires > 0 && t.Expires < 10*time.Second || t.Expires > 24*time.Hour {
 			add(path+".expires", "trunk %q: expires %s is outside 10s..24h", name, t.Expires)
+		}
+		if k := t.KeepAlive; k != nil && (*k < 0 || *k > 0 && *k < time.Second || *k > time.Hour) {
+			add(path+".keepalive", "trunk %q: keepalive %s is outside 1s..1h (0s turns it off)", name, *k)
 		}
 		for field, v := range map[string]string{"username": t.Username, "auth_username": t.AuthUsername, "from_user": t.FromUser} {
 			if !validSIPUser(v) {

@@ -18,13 +18,17 @@ trunks:
   paused:
     registrar: sip:reg.example
     register: false
+    keepalive: 0s
 `), "line.yaml", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := c.Trunks["acme"]
-	if a.Expires != 300*time.Second || a.Transport != "udp" || !a.Registers() {
+	if a.Expires != 300*time.Second || a.Transport != "udp" || !a.Registers() || *a.KeepAlive != 25*time.Second {
 		t.Errorf("acme defaults: %+v", a)
+	}
+	if *c.Trunks["paused"].KeepAlive != 0 {
+		t.Errorf("keepalive: 0s gives %v", *c.Trunks["paused"].KeepAlive)
 	}
 	if c.Trunks["ipauth"].Registers() || c.Trunks["paused"].Registers() {
 		t.Error("a trunk without registrar, or with register: false, registers")
@@ -37,6 +41,8 @@ trunks:
 		{"    domain: h.example\n    transport: sctp\n", "transport"},
 		{"    domain: h.example\n    expires: 2s\n", "outside 10s..24h"},
 		{"    domain: h.example\n    password: x\n", "password but no username"},
+		{"    domain: h.example\n    keepalive: 10ms\n", "keepalive 10ms is outside"},
+		{"    domain: h.example\n    keepalive: -5s\n", "keepalive -5s is outside"},
 		{"    domain: h.example\n    from_user: \"a b\"\n", "from_user"},
 		{"    domain: h.example\n    outbound_proxy: \"sip:<x>\"\n", "outbound_proxy"},
 		{"    username: x\n", "needs a registrar or a domain"},

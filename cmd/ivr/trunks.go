@@ -50,6 +50,10 @@ func startTrunks(ctx context.Context, cfg *config.Config, srv *sip.Server, log *
 			Name: name, Domain: t.Domain, Username: t.Username, AuthUsername: t.AuthUsername, Password: t.Password,
 			FromUser: t.FromUser, FromName: t.FromName, Transport: t.Transport, OutboundProxy: t.OutboundProxy, Expires: t.Expires,
 		}
+		tc.KeepAlive = -1 // 0s in the config: no pings
+		if t.KeepAlive != nil && *t.KeepAlive > 0 {
+			tc.KeepAlive = *t.KeepAlive
+		}
 		if t.Registers() {
 			tc.Registrar = t.Registrar
 		} else if tc.Domain == "" {

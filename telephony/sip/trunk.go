@@ -49,7 +49,18 @@ type TrunkConfig struct {
 	RetryMin, RetryMax time.Duration
 	// Timeout bounds one REGISTER transaction; default 10 s.
 	Timeout time.Duration
+	// KeepAlive is how often a registered trunk sends OPTIONS to its
+	// registrar, from the listening socket: it keeps a NAT's mapping
+	// open (UDP mappings often last 30-60 s, much less than a
+	// registration) and tells whether the provider still answers. Two
+	// pings in a row with no answer make the trunk register again at once.
+	// Zero means 25 s; negative turns it off.
+	KeepAlive time.Duration
 }
+
+// keepAliveMisses is how many unanswered pings in a row make a trunk
+// register again.
+const keepAliveMisses = 2
 
 // TrunkStatus is what a trunk's registration looks like now.
 type TrunkStatus struct {
@@ -76,6 +87,14 @@ type TrunkStatus struct {
 	Failures int `json:"failures"`
 	// Registrations counts accepted REGISTERs (refreshes included).
 	Registrations int `json:"registrations"`
+	// Reachable is whether the last keep-alive OPTIONS got an answer
+	// (any answer: a provider that refuses OPTIONS is still there);
+	// LastKeepAlive when it was sent, RTTMillis how long the answer took,
+	// KeepAliveMisses the unanswered pings in a row.
+	Reachable       bool      `json:"reachable"`
+	LastKeepAlive   time.Time `json:"last_keepalive,omitzero"`
+	RTTMillis       float64   `json:"rtt_ms,omitempty"`
+	KeepAliveMisses int       `json:"keepalive_misses,omitempty"`
 }
 
 // Trunk is a running provider account; StartTrunk makes one.
@@ -152,6 +171,9 @@ func newTrunk(s *Server, cfg TrunkConfig) (*Trunk, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 25 * time.Second
 	}
 	if cfg.AuthUsername == "" {
 		cfg.AuthUsername = cfg.Username
@@ -328,14 +350,9 @@ func (t *Trunk) run(ctx context.Context) {
 			last = granted
 			log.Log(ctx, level, "trunk registered", "registrar", registrar, "aor", t.aor.String(), "granted", granted, "refresh_in", wait.Round(time.Millisecond))
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-			continue
-		case <-ctx.Done():
+		if !t.wait(ctx, wait, err == nil) {
+			break
 		}
-		timer.Stop()
-		break
 	}
 	if t.Status().Registered {
 		// ctx may be over: unregistering gets its own few seconds.
@@ -348,6 +365,59 @@ func (t *Trunk) run(ctx context.Context) {
 			log.Info("trunk unregistered", "registrar", registrar)
 		}
 	}
+}
+
+// wait sleeps for d, pinging the registrar every KeepAlive while
+// registered. It returns false when ctx ends, and true early when the
+// registrar stopped answering pings (so the trunk registers again).
+func (t *Trunk) wait(ctx context.Context, d time.Duration, registered bool) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var tick <-chan time.Time
+	if registered && t.cfg.KeepAlive > 0 {
+		tk := time.NewTicker(t.cfg.KeepAlive)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		select {
+		case <-timer.C:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick:
+			if misses := t.ping(ctx); misses >= keepAliveMisses {
+				t.srv.log.Warn("trunk registrar stopped answering keep-alives; registering again",
+					"trunk", t.cfg.Name, "registrar", t.registrar.String(), "misses", misses)
+				return ctx.Err() == nil
+			}
+		}
+	}
+}
+
+// ping sends one OPTIONS to the registrar and records the outcome; it
+// returns the unanswered pings in a row.
+func (t *Trunk) ping(ctx context.Context) int {
+	req := t.newRequest(gosip.OPTIONS, t.registrar, t.registrar, strconv.FormatUint(rand.Uint64(), 36)+"@openivr",
+		strconv.FormatUint(rand.Uint64(), 36), 1)
+	start := t.now()
+	pctx, cancel := context.WithTimeout(ctx, min(t.cfg.Timeout, t.cfg.KeepAlive))
+	res, err := t.srv.client.Do(pctx, req)
+	cancel()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.status.LastKeepAlive = start
+	if err != nil || res == nil {
+		if ctx.Err() == nil {
+			t.status.Reachable = false
+			t.status.KeepAliveMisses++
+		}
+		return t.status.KeepAliveMisses
+	}
+	t.status.Reachable = true
+	t.status.KeepAliveMisses = 0
+	t.status.RTTMillis = float64(t.now().Sub(start).Microseconds()) / 1000
+	return 0
 }
 
 // refreshIn is when to refresh a registration granted for d: a minute
@@ -460,7 +530,21 @@ func (t *Trunk) contact() *gosip.ContactHeader {
 // newRegister builds one REGISTER of the registration dialog: same
 // Call-ID and From tag every time, CSeq one higher (section 10.2.4).
 func (t *Trunk) newRegister(contact *gosip.ContactHeader, secs int, auth gosip.Header) *gosip.Request {
-	req := gosip.NewRequest(gosip.REGISTER, *t.registrar.Clone())
+	t.cseq++
+	req := t.newRequest(gosip.REGISTER, t.registrar, t.aor, t.callID, t.fromTag, t.cseq)
+	req.AppendHeader(contact.Clone())
+	req.AppendHeader(gosip.NewHeader("Expires", strconv.Itoa(secs)))
+	req.AppendHeader(gosip.NewHeader("Allow", allowed))
+	if auth != nil {
+		req.AppendHeader(auth)
+	}
+	return req
+}
+
+// newRequest builds an out-of-dialog request of the trunk's account (From
+// its address of record) to ruri, leaving from our listening socket.
+func (t *Trunk) newRequest(method gosip.RequestMethod, ruri, to gosip.Uri, callID, fromTag string, cseq uint32) *gosip.Request {
+	req := gosip.NewRequest(method, *ruri.Clone())
 	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(t.transport),
 		Host: t.srv.cfg.PublicIP.String(), Params: gosip.NewParams()}
 	via.Params.Add("branch", gosip.GenerateBranchN(16))
@@ -470,22 +554,15 @@ func (t *Trunk) newRegister(contact *gosip.ContactHeader, secs int, auth gosip.H
 		req.AppendHeader(&gosip.RouteHeader{Address: *t.proxy.Clone()})
 	}
 	from := &gosip.FromHeader{Address: *t.aor.Clone(), Params: gosip.NewParams()}
-	from.Params.Add("tag", t.fromTag)
+	from.Params.Add("tag", fromTag)
 	req.AppendHeader(from)
-	req.AppendHeader(&gosip.ToHeader{Address: *t.aor.Clone(), Params: gosip.NewParams()})
-	callID := gosip.CallIDHeader(t.callID)
-	req.AppendHeader(&callID)
-	t.cseq++
-	req.AppendHeader(&gosip.CSeqHeader{SeqNo: t.cseq, MethodName: gosip.REGISTER})
+	req.AppendHeader(&gosip.ToHeader{Address: *to.Clone(), Params: gosip.NewParams()})
+	cid := gosip.CallIDHeader(callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&gosip.CSeqHeader{SeqNo: cseq, MethodName: method})
 	maxFwd := gosip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
-	req.AppendHeader(contact.Clone())
-	req.AppendHeader(gosip.NewHeader("Expires", strconv.Itoa(secs)))
 	req.AppendHeader(gosip.NewHeader("User-Agent", t.srv.cfg.UserAgent))
-	req.AppendHeader(gosip.NewHeader("Allow", allowed))
-	if auth != nil {
-		req.AppendHeader(auth)
-	}
 	req.SetBody(nil)
 	t.fromListener(req)
 	return req

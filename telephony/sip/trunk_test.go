@@ -665,3 +665,82 @@ func TestTrunkRegistersOverTCP(t *testing.T) {
 		t.Errorf("still bound: %+v", b)
 	}
 }
+
+// TestTrunkKeepAlive: a registered trunk pings its registrar with OPTIONS
+// from its listening socket and reports it reachable; when the provider
+// stops answering the pings (a NAT mapping or the provider lost), the trunk
+// registers again at once instead of waiting for its refresh.
+func TestTrunkKeepAlive(t *testing.T) {
+	reg := &Registrar{Users: map[string]string{"acme": "s3cret"}}
+	_, provAddr := startServer(t, Config{Registrar: reg}, HandlerFunc(noCalls))
+	ivr, _ := startServer(t, Config{}, HandlerFunc(noCalls))
+	tr, err := ivr.StartTrunk(context.Background(), TrunkConfig{Name: "acme", Registrar: provAddr,
+		Username: "acme", Password: "s3cret", Expires: 60 * time.Second, KeepAlive: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "an answered keep-alive", func() bool {
+		st := tr.Status()
+		return st.Reachable && !st.LastKeepAlive.IsZero()
+	})
+	if st := tr.Status(); st.Registrations != 1 || st.KeepAliveMisses != 0 || st.RTTMillis <= 0 {
+		t.Errorf("status %+v: want one registration, answered pings with a round trip", st)
+	}
+	tr.Close()
+
+	// A provider that grants registrations but never answers OPTIONS.
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	registers, pings := 0, 0
+	srv.OnRegister(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		mu.Lock()
+		registers++
+		mu.Unlock()
+		res := gosip.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil {
+			cc := c.Clone()
+			cc.Params = gosip.NewParams()
+			cc.Params.Add("expires", "60")
+			res.AppendHeader(cc)
+		}
+		tx.Respond(res)
+	})
+	srv.OnOptions(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		mu.Lock()
+		pings++
+		mu.Unlock()
+	})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServeUDP(pc)
+	defer pc.Close()
+	tr, err = ivr.StartTrunk(context.Background(), TrunkConfig{Name: "mute", Registrar: pc.LocalAddr().String(),
+		Username: "acme", Password: "s3cret", Expires: 60 * time.Second, KeepAlive: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	waitFor(t, 5*time.Second, "a second registration after unanswered pings", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return registers >= 2
+	})
+	mu.Lock()
+	if pings < keepAliveMisses {
+		t.Errorf("%d pings before registering again, want %d", pings, keepAliveMisses)
+	}
+	mu.Unlock()
+	if st := tr.Status(); st.Reachable {
+		t.Errorf("status %+v: a provider that does not answer pings is not reachable", st)
+	}
+}
