@@ -40,6 +40,7 @@ trunks:
     password: ${IVR_E2E_TRUNK_PASSWORD}
     from_user: "+15550001111"
     expires: 60s
+    keepalive: 0s # the SIPp provider's scenario has no OPTIONS step (pings: telephony/sip TestTrunkKeepAlive)
 `, regPort, provPort)
 	path := filepath.Join(t.TempDir(), "trunk.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
