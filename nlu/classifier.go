@@ -111,6 +111,7 @@ type modelConfig struct {
 	crammer     bool    // one multi-class Crammer-Singer SVM instead of one-vs-rest
 	seed        uint64  // of the SVM's example order; 0 means 1
 	embed       embedSpec
+	augment     augmentSpec
 }
 
 // defaultConfig: one Crammer-Singer SVM over all classes, at most 10
@@ -187,6 +188,7 @@ func train(intents []Intent, opts Options, cfg modelConfig) (*Classifier, error)
 		c.names = append(c.names, OutOfScopeLabel)
 		c.thresholds = append(c.thresholds, 0)
 	}
+	texts, labels = augment(texts, labels, len(intents), cfg.augment)
 	p := svmParams{C: opts.C, bias: 1, epochs: cfg.epochs, tol: cfg.tol, workers: opts.Workers, seed: max(cfg.seed, 1)}
 	if p.C <= 0 {
 		p.C = cfg.C

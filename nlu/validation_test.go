@@ -58,6 +58,11 @@ func variants() []namedConfig {
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
 	add("C=0.3", func(c *modelConfig) { c.C = 0.3 })
 	add("no word vectors", func(c *modelConfig) { c.embed = embedSpec{} })
+	for _, n := range []int{1, 2} {
+		for _, mc := range []float32{0.6, 0.7} {
+			add(fmt.Sprintf("augment %d cos %g", n, mc), func(c *modelConfig) { c.augment = augmentSpec{variants: n, minCos: mc, minRank: 100} })
+		}
+	}
 	for _, w := range []float32{0.5, 1, 1.5, 2} {
 		add(fmt.Sprintf("embed idf x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedIDF} })
 		add(fmt.Sprintf("embed sif x%g", w), func(c *modelConfig) { c.embed = embedSpec{weight: w, weighting: embedSIF} })
