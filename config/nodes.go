@@ -70,7 +70,11 @@ type NodeExt struct {
 
 	// Queue names the queue (queues.<name>) a queue node puts the caller
 	// in. After the agent hangs up first, the call goes on to Next (a
-	// survey) if set; when the caller gives up waiting it ends.
+	// survey) if set; when the caller gives up waiting it ends. On a
+	// callback node it is the queue (with callback: set) whose agents
+	// call the caller back: the request takes a place in that queue and
+	// the distributor dials when an agent is free. Without it a callback
+	// node only records the request and tells its notify webhook.
 	Queue string `yaml:"queue"`
 	// OnTimeout is where a queue node goes after the queue's max_wait
 	// (or at once when no agent is signed in and the queue says

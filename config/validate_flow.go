@@ -249,6 +249,13 @@ func (c *Config) validateNode(path, name string, n *Node, add addFunc) {
 	case KindCallback:
 		next("next", n.Next, true)
 		next("on_failure", n.OnFailure, false)
+		if n.Queue != "" {
+			if q, ok := c.Queues[n.Queue]; !ok {
+				add(path+".queue", "callback node %q: queue %q is not defined in queues", name, n.Queue)
+			} else if q.Callback == nil {
+				add(path+".queue", "callback node %q: queue %q has no callback: section, so it cannot call back", name, n.Queue)
+			}
+		}
 	case KindQueue:
 		if _, ok := c.Queues[n.Queue]; !ok {
 			add(path+".queue", "queue node %q: queue %q is not defined in queues", name, n.Queue)

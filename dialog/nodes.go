@@ -245,6 +245,15 @@ func (s *session) callback(name string, n *config.Node) (string, error) {
 	cb := &models.Callback{Node: name, Number: number, At: s.e.now().UTC()}
 	s.rec.Callback = cb
 	s.event("callback", name, number)
+	if n.Queue != "" {
+		if err := s.callbackInQueue(name, n.Queue, number); err != nil {
+			// The request stays in the record and goes to the webhook.
+			s.log.Warn("callback could not join its queue", "queue", n.Queue, "err", err)
+			s.event("callback_queue", name, "failed: "+err.Error())
+		} else {
+			cb.Queue = n.Queue
+		}
+	}
 	s.save()
 	cb.Notified = s.notify("callback", n.Notify, struct {
 		Event    string           `json:"event"`

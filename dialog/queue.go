@@ -448,6 +448,31 @@ func (s *session) queueConnect(q *queueNode) (string, error) {
 }
 
 // queueEnded notes how the wait ended in the record.
+// callbackInQueue puts a callback request (from a callback node) in a
+// queue: it takes a place like a waiting caller, and when an agent is
+// free the distributor calls number back and bridges them (RunCallback).
+func (s *session) callbackInQueue(name, queue, number string) error {
+	if s.e.queues == nil || s.e.cfg.Queues[queue] == nil {
+		return fmt.Errorf("no queue service for %q", queue)
+	}
+	t, err := s.e.queues.Join(s.ctx, queue, s.screenPopFor(queue), 0)
+	if err != nil {
+		return err
+	}
+	q := &queueNode{name: name, t: t, stats: &models.QueueStats{Queue: queue, JoinedAt: s.e.now().UTC(),
+		Position: t.JoinPosition(), VIP: t.VIP(), LastAgent: t.LastAgent()}}
+	cb, err := t.Callback(number)
+	if err != nil {
+		t.Leave(models.QueueFailed)
+		return err
+	}
+	q.stats.Callback = cb
+	s.rec.Queue = q.stats
+	s.event("queue_join", name, fmt.Sprintf("%s position %d (callback)", queue, q.stats.Position))
+	s.queueEnded(q, models.QueueCalledBack)
+	return nil
+}
+
 func (s *session) queueEnded(q *queueNode, outcome string) {
 	if q.stats.Outcome != "" {
 		return

@@ -140,9 +140,13 @@ func queueEngine(t *testing.T, tweak func(q *config.Queue)) *queueSetup {
 }
 
 func queueEngineEars(t *testing.T, tweak func(q *config.Queue), ears Listener) *queueSetup {
+	return queueEngineFlow(t, queueFlowYAML, tweak, ears)
+}
+
+func queueEngineFlow(t *testing.T, flow string, tweak func(q *config.Queue), ears Listener) *queueSetup {
 	t.Helper()
 	firstAnnouncement, overridePoll = 30*time.Millisecond, 20*time.Millisecond
-	cfg, err := config.Parse([]byte(queueFlowYAML), "queue.yaml", "")
+	cfg, err := config.Parse([]byte(flow), "queue.yaml", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +321,32 @@ func TestQueueMaxWaitOffersCallback(t *testing.T) {
 	}
 	if !offered || r.EndReason != models.EndCallbackRequested {
 		t.Errorf("offered %v, end %q", offered, r.EndReason)
+	}
+}
+
+// TestCallbackNodeTakesAPlaceInQueue: a callback node with queue: puts the
+// request in the queue's callbacks (the distributor dials when an agent is
+// free) instead of only recording it.
+func TestCallbackNodeTakesAPlaceInQueue(t *testing.T) {
+	flow := strings.Replace(queueFlowYAML, "  start: wait\n", "  start: cb\n", 1)
+	flow = strings.Replace(flow, "    done: {type: hangup}\n", "    done: {type: hangup}\n    cb: {type: callback, queue: support, next: done}\n", 1)
+	qs := queueEngineFlow(t, flow, nil, nil)
+	c := legCall{newTestCall(time.Millisecond)}
+	runLeg(t, qs.e, c, func() {
+		time.Sleep(100 * time.Millisecond)
+		c.press("1") // yes, the number I call from
+	})
+	r := qs.recs.last
+	if r.Callback == nil || r.Callback.Queue != "support" || r.Callback.Number != "447700900123" {
+		t.Fatalf("callback %+v", r.Callback)
+	}
+	if q := r.Queue; q == nil || q.Outcome != models.QueueCalledBack || q.Callback == nil || q.Callback.Number != "447700900123" {
+		t.Fatalf("queue stats %+v", q)
+	}
+	if st := qs.center.Queues(); st[0].Callbacks != 1 {
+		t.Errorf("queue holds %d callbacks, want 1", st[0].Callbacks)
+	}
+	if strings.Join(r.Path, ">") != "cb>done" {
+		t.Errorf("path %v", r.Path)
 	}
 }

@@ -102,6 +102,9 @@ type Callback struct {
 	Number   string    `json:"number"`
 	At       time.Time `json:"at"`
 	Notified bool      `json:"notified"`
+	// Queue is the queue whose agents call back (the node's queue:), when
+	// the request took a place there; empty when only recorded.
+	Queue string `json:"queue,omitempty"`
 }
 
 // Announcement is a message played at the start of calls while active,
