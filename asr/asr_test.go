@@ -3,6 +3,7 @@ package asr
 import (
 	"context"
 	"errors"
+	"github.com/openivr/ivr/asr/bwe"
 	"math"
 	"math/cmplx"
 	"testing"
@@ -106,6 +107,83 @@ func TestConditionerWidebandPassesThrough(t *testing.T) {
 		if out[i] != in[i] {
 			t.Fatalf("16 kHz input changed: %v -> %v", in, out)
 		}
+	}
+}
+
+// withBWE is the default conditioning with the built-in bandwidth
+// extension and the mirror image.
+func withBWE(t testing.TB) ConditionConfig {
+	t.Helper()
+	m, err := bwe.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := DefaultCondition
+	cc.FoldDB = -8
+	cc.BWE = m
+	cc.BWEGainDB = 6
+	return cc
+}
+
+// TestConditionerWithBWE: the extension delays the output (a 20 ms frame
+// gives nothing yet) but Process and Flush together return every sample,
+// and the narrowband itself is unchanged by it.
+func TestConditionerWithBWE(t *testing.T) {
+	cc := withBWE(t)
+	c, err := NewConditioner(8000, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainCC := cc
+	plainCC.BWE = nil
+	plain, _ := NewConditioner(8000, plainCC)
+	in := make([]int16, 3200)
+	for i := range in {
+		in[i] = int16(3000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+	}
+	var out, ref []int16
+	for off := 0; off < len(in); off += 160 {
+		out = c.Process(out, in[off:off+160])
+		ref = plain.Process(ref, in[off:off+160])
+		if off == 0 && len(out) >= len(ref) {
+			t.Errorf("first frame: %d samples with the extension, %d without: no delay?", len(out), len(ref))
+		}
+	}
+	out, ref = c.Flush(out), plain.Flush(ref)
+	if len(out) != len(ref) {
+		t.Fatalf("%d samples with the extension, %d without", len(out), len(ref))
+	}
+	seg, rseg := out[2000:3024], ref[2000:3024]
+	if a, b := bandEnergy(seg, 16000, 900, 1100), bandEnergy(rseg, 16000, 900, 1100); math.Abs(10*math.Log10(a/b)) > 0.1 {
+		t.Errorf("tone energy changed by the extension: %.3g vs %.3g", a, b)
+	}
+	// A wideband stream never goes through it.
+	w, err := NewConditioner(16000, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Flush(w.Process(nil, []int16{1, 2, 3})); len(got) != 3 || got[2] != 3 {
+		t.Errorf("16 kHz input changed: %v", got)
+	}
+	// A model for another rate is refused.
+	bad := *cc.BWE
+	bad.Rate = 8000
+	cc.BWE = &bad
+	if _, err := NewConditioner(8000, cc); err == nil {
+		t.Error("a model for 8 kHz accepted for 16 kHz output")
+	}
+}
+
+func BenchmarkConditioner8kBWE(b *testing.B) {
+	c, _ := NewConditioner(8000, withBWE(b))
+	in := make([]int16, 160)
+	for i := range in {
+		in[i] = int16(i * 50)
+	}
+	out := make([]int16, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		out = c.Process(out[:0], in)
 	}
 }
 

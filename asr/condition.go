@@ -1,9 +1,11 @@
 package asr
 
 import (
+	"fmt"
 	"math"
 	"sync"
 
+	"github.com/openivr/ivr/asr/bwe"
 	"github.com/openivr/ivr/audio"
 )
 
@@ -25,6 +27,14 @@ type ConditionConfig struct {
 	FoldDB float64
 	// Seed makes the fill noise deterministic.
 	Seed uint64
+	// BWE, when not nil, synthesizes the missing high band of upsampled
+	// narrowband audio from the band it has (a learned bandwidth
+	// extension, package bwe), after the mirror image and before the
+	// fill noise; it only adds the energy a band still lacks. It delays
+	// the output by BWE's latency (20 ms with one frame of context).
+	BWE *bwe.Model
+	// BWEGainDB scales the synthesized band's energy, dB.
+	BWEGainDB float64
 }
 
 // DefaultCondition is the conditioning tuned on the dev split of the
@@ -55,6 +65,8 @@ type Conditioner struct {
 	npos  int
 	foldG float64 // linear gain of the mirror image; 0 for none
 	odd   bool    // parity of the next output sample, for the mirror
+	ext   *bwe.Extender
+	tmp   []int16 // resampled input before the extension
 }
 
 // NewConditioner returns a Conditioner from rate in (Hz) to cfg.OutRate.
@@ -76,54 +88,86 @@ func NewConditioner(in int, cfg ConditionConfig) (*Conditioner, error) {
 	if cfg.FoldDB != 0 && in < cfg.OutRate {
 		c.foldG = math.Pow(10, cfg.FoldDB/20)
 	}
+	if cfg.BWE != nil && in < cfg.OutRate {
+		if cfg.BWE.Rate != cfg.OutRate {
+			return nil, fmt.Errorf("asr: bandwidth extension model works at %d Hz, not %d", cfg.BWE.Rate, cfg.OutRate)
+		}
+		c.ext = bwe.NewExtender(cfg.BWE, cfg.BWEGainDB, cfg.Seed)
+	}
 	return c, nil
 }
 
-// Process appends the conditioned form of in to out and returns it.
+// Process appends the conditioned form of in to out and returns it. With
+// a bandwidth extension the output lags the input (see Flush).
 func (c *Conditioner) Process(out []int16, in []int16) []int16 {
-	start := len(out)
-	if c.rs != nil {
-		out = c.rs.Process(out, in)
-	} else {
-		out = append(out, in...)
+	if c.ext == nil {
+		start := len(out)
+		if c.rs != nil {
+			out = c.rs.Process(out, in)
+		} else {
+			out = append(out, in...)
+		}
+		c.fold(out[start:])
+		c.finish(out[start:])
+		return out
 	}
+	c.tmp = c.rs.Process(c.tmp[:0], in)
+	c.fold(c.tmp)
+	start := len(out)
+	out = c.ext.Process(out, c.tmp)
 	c.finish(out[start:])
 	return out
 }
 
-// Flush appends what the resampler still holds.
+// Flush appends what the resampler (and the extension) still hold.
 func (c *Conditioner) Flush(out []int16) []int16 {
 	if c.rs == nil {
 		return out
 	}
+	if c.ext == nil {
+		start := len(out)
+		out = c.rs.Flush(out)
+		c.fold(out[start:])
+		c.finish(out[start:])
+		return out
+	}
+	c.tmp = c.rs.Flush(c.tmp[:0])
+	c.fold(c.tmp)
 	start := len(out)
-	out = c.rs.Flush(out)
+	out = c.ext.Process(out, c.tmp)
+	out = c.ext.Flush(out)
 	c.finish(out[start:])
 	return out
 }
 
-// finish adds the band-fill noise in place.
-func (c *Conditioner) finish(s []int16) {
-	if !c.fill && c.foldG == 0 {
+// fold adds the mirror image in place.
+func (c *Conditioner) fold(s []int16) {
+	if c.foldG == 0 {
 		return
 	}
 	for i, v := range s {
 		x := float64(v)
-		if c.foldG != 0 {
-			// Multiplying by (-1)^n at 16 kHz maps f to 8 kHz - f.
-			if c.odd {
-				x -= c.foldG * float64(v)
-			} else {
-				x += c.foldG * float64(v)
-			}
-			c.odd = !c.odd
+		// Multiplying by (-1)^n at 16 kHz maps f to 8 kHz - f.
+		if c.odd {
+			x -= c.foldG * float64(v)
+		} else {
+			x += c.foldG * float64(v)
 		}
-		if c.fill {
-			x += float64(c.noise[c.npos] * c.fillA)
-			c.npos++
-			if c.npos == len(c.noise) {
-				c.npos = 0
-			}
+		c.odd = !c.odd
+		s[i] = clamp16(x)
+	}
+}
+
+// finish adds the band-fill noise in place.
+func (c *Conditioner) finish(s []int16) {
+	if !c.fill {
+		return
+	}
+	for i, v := range s {
+		x := float64(v) + float64(c.noise[c.npos]*c.fillA)
+		c.npos++
+		if c.npos == len(c.noise) {
+			c.npos = 0
 		}
 		s[i] = clamp16(x)
 	}

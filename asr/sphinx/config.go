@@ -11,7 +11,10 @@
 package sphinx
 
 import (
+	"fmt"
+
 	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/asr/bwe"
 )
 
 // Name is the engine's registry name.
@@ -102,6 +105,13 @@ type Config struct {
 	// The second decoder is taken only when one is free at once (under
 	// load the stream decodes with the language model alone).
 	PhraseGrammarMin float64
+	// BWE is the bandwidth extension for narrowband input (see
+	// asr.ConditionConfig.BWE): "" or "none" none, "builtin" the model
+	// embedded in package bwe, anything else a model file. New resolves it
+	// into Condition.BWE.
+	BWE string
+	// BWEGainDB scales the synthesized band's energy, dB.
+	BWEGainDB float64
 	// CMNAdapt updates the live cepstral mean after every write, so it
 	// moves from the prior toward the caller's channel within the
 	// utterance (pocketsphinx alone keeps the prior for the first 3 s).
@@ -142,6 +152,30 @@ func DefaultConfig() Config {
 		// and dev (paraphrases), BENCHMARKS.md.
 		PhraseGrammarMin: 0.95,
 	}
+}
+
+// ResolveCondition returns cfg.Condition with the bandwidth extension
+// named by cfg.BWE loaded.
+func ResolveCondition(cfg Config) (asr.ConditionConfig, error) {
+	cc := cfg.Condition
+	cc.BWEGainDB = cfg.BWEGainDB
+	switch cfg.BWE {
+	case "", "none":
+		cc.BWE = nil
+	case "builtin":
+		m, err := bwe.Builtin()
+		if err != nil {
+			return cc, fmt.Errorf("sphinx: %w", err)
+		}
+		cc.BWE = m
+	default:
+		m, err := bwe.Load(cfg.BWE)
+		if err != nil {
+			return cc, fmt.Errorf("sphinx: %w", err)
+		}
+		cc.BWE = m
+	}
+	return cc, nil
 }
 
 // defaultArgs are the decoder arguments tuned on the dev split; Config.Args

@@ -121,9 +121,7 @@ func newDecoder(cfg Config) (*decoder, error) {
 		return nil, err
 	}
 	defer os.Remove(dict)
-	args := []string{"-hmm", hmm, "-dict", dict, "-logfn", "/dev/null"}
-	args = append(args, defaultArgs...)
-	args = append(args, cfg.Args...)
+	args := mergeArgs([]string{"-hmm", hmm, "-dict", dict, "-logfn", "/dev/null"}, defaultArgs, cfg.Args)
 	fp, err := featParams(filepath.Join(hmm, "feat.params"), args)
 	if err != nil {
 		return nil, err
@@ -158,6 +156,24 @@ func (d *decoder) cmnMean() []float32 {
 	v := make([]float32, 64)
 	n := int(C.ivr_cmn_get(d.ps, (*C.float)(unsafe.Pointer(&v[0])), C.int(len(v))))
 	return v[:min(n, len(v))]
+}
+
+// mergeArgs joins flag/value pair lists; a flag given again replaces the
+// earlier value in place (pocketsphinx rejects a flag given twice).
+func mergeArgs(lists ...[]string) []string {
+	var out []string
+	at := map[string]int{}
+	for _, l := range lists {
+		for i := 0; i+1 < len(l); i += 2 {
+			if j, ok := at[l[i]]; ok {
+				out[j+1] = l[i+1]
+				continue
+			}
+			at[l[i]] = len(out)
+			out = append(out, l[i], l[i+1])
+		}
+	}
+	return out
 }
 
 // featParams handles front-end arguments the model's feat.params also

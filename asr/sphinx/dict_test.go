@@ -2,6 +2,8 @@ package sphinx
 
 import (
 	"math"
+
+	"github.com/openivr/ivr/asr"
 	"strings"
 	"testing"
 )
@@ -46,16 +48,49 @@ func TestDictFallbacks(t *testing.T) {
 func TestPosteriors(t *testing.T) {
 	// Two paths say "five" (they differ in silences), one says "nine"
 	// 10 nats lower after scaling: five keeps nearly all the mass.
-	res := posteriors("five", []string{"five", "nine", "five"}, []int{-100, -110, -100}, 1, 4)
+	res := posteriors("five", []string{"five", "nine", "five"}, []int{-100, -110, -100}, 1, 4, true)
 	if res.Text != "five" || res.Confidence < 0.99 || len(res.Alternatives) != 1 || res.Alternatives[0].Text != "nine" {
 		t.Fatalf("%+v", res)
 	}
 	// Equal scores: the mass splits by paths.
-	res = posteriors("one", []string{"one", "two", "one", "two"}, []int{5, 5, 5, 5}, 1, 4)
+	res = posteriors("one", []string{"one", "two", "one", "two"}, []int{5, 5, 5, 5}, 1, 4, true)
 	if math.Abs(res.Confidence-0.5) > 1e-9 || math.Abs(res.Alternatives[0].Confidence-0.5) > 1e-9 {
 		t.Fatalf("%+v", res)
 	}
-	if res := posteriors("", nil, nil, 1, 4); res.Confidence != 0 || !res.Final {
+	// The lattice lost the decoder's best path (a grammar decode of a
+	// wideband "four" gave the single lattice path "oh"): the best path
+	// counts as well as the top path, never as 0 against an alternative's 1.
+	res = posteriors("four", []string{"oh"}, []int{-1235}, 1, 4, true)
+	if res.Text != "four" || math.Abs(res.Confidence-0.5) > 1e-9 || len(res.Alternatives) != 1 || res.Alternatives[0].Confidence > res.Confidence {
+		t.Fatalf("lost best path: %+v", res)
+	}
+	// Several paths of another text outweigh the single best path: the
+	// reported text is the most probable one, so no alternative is more
+	// confident than the text.
+	res = posteriors("eight", []string{"eight", "six", "six", "six"}, []int{-100, -101, -101, -101}, 1, 4, true)
+	if res.Text != "six" || res.Confidence < 0.5 || res.Alternatives[0].Text != "eight" || res.Alternatives[0].Confidence >= res.Confidence {
+		t.Fatalf("most probable text: %+v", res)
+	}
+	for _, r := range []asr.Result{
+		posteriors("a", []string{"b", "a", "", "c"}, []int{-3, -5, -1, -2}, 0.7, 4, true),
+		posteriors("a", []string{"", ""}, []int{-3, -5}, 0.7, 4, true),
+	} {
+		for _, a := range r.Alternatives {
+			if a.Confidence > r.Confidence {
+				t.Errorf("alternative %q (%.2f) above the text %q (%.2f)", a.Text, a.Confidence, r.Text, r.Confidence)
+			}
+		}
+		if r.Text != "a" && r.Text != "c" {
+			t.Errorf("text %q", r.Text)
+		}
+	}
+	// Without pick (language models) the best path keeps the text and is
+	// as probable as the most probable other text.
+	res = posteriors("eight", []string{"eight", "six", "six", "six"}, []int{-100, -101, -101, -101}, 1, 4, false)
+	if res.Text != "eight" || math.Abs(res.Confidence-res.Alternatives[0].Confidence) > 1e-9 {
+		t.Fatalf("best path kept: %+v", res)
+	}
+	if res := posteriors("", nil, nil, 1, 4, true); res.Confidence != 0 || !res.Final {
 		t.Fatalf("empty: %+v", res)
 	}
 }

@@ -50,6 +50,11 @@ func New(cfg Config) (*Recognizer, error) {
 	if cfg.Condition.OutRate == 0 {
 		cfg.Condition = asr.DefaultCondition
 	}
+	cc, err := ResolveCondition(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Condition = cc
 	switch cfg.NarrowbandMLLR {
 	case "":
 		p, err := builtinMLLR()
@@ -237,7 +242,7 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 		r.release(d)
 		return nil, err
 	}
-	st := &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: batch, rate: rate}
+	st := &stream{r: r, d: d, cond: cond, nbest: r.cfg.NBest, batch: batch, rate: rate, pick: h.Grammar != ""}
 	if r.cfg.PhraseGrammarMin > 0 && h.Grammar == "" && r.cfg.PhraseMode == PhrasesLM && len(h.Phrases) > 0 {
 		if d2 := r.tryAcquire(); d2 != nil {
 			if err := r.prepare(d2, h, true, rate, batch); err != nil {
@@ -282,6 +287,9 @@ type stream struct {
 	batch bool // buffer the utterance and decode it whole in Finish
 	rate  int
 	raw   []int16 // batch mode: the utterance as written
+	// pick: a closed grammar (digits, yes/no), whose most probable text
+	// is reported (see posteriors).
+	pick bool
 
 	mu    sync.Mutex
 	d     *decoder // nil once released
@@ -388,7 +396,7 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 func (s *stream) result(d *decoder) asr.Result {
 	best := d.hyp()
 	hyps, scores := d.nbest(s.r.cfg.NBestPaths)
-	return posteriors(best, hyps, scores, d.lnBase()*senscrScale*s.r.cfg.AcousticScale, s.nbest)
+	return posteriors(best, hyps, scores, d.lnBase()*senscrScale*s.r.cfg.AcousticScale, s.nbest, s.pick && d != s.exact)
 }
 
 // senscrScale undoes SENSCR_SHIFT: lattice path scores are in logmath

@@ -2,6 +2,7 @@ package sphinx
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/openivr/ivr/asr"
@@ -53,7 +54,22 @@ func mergeResults(a, b asr.Result, wa float64) asr.Result {
 // text gets the softmax mass of its paths (scores times scale, in nats),
 // which is the confidence of Text and of the alternatives. Paths beyond the
 // list are not counted, so confidences are relative to the list.
-func posteriors(best string, hyps []string, scores []int, scale float64, nalt int) asr.Result {
+//
+// The result is consistent: no alternative is more confident than Text.
+// With pick (closed grammars), Text is the text with the most mass (the
+// decoder's best path, best, on ties): on the digit dev sets this gave the
+// same accuracy and a lower WER than the best path. Without pick
+// (language models and the exact-phrase pass), best stays the text and
+// counts as at least as probable as the most probable other text: picking
+// there raised the WER on the bank and courier dev sets (0.53 -> 0.58,
+// 0.55 -> 0.64), as the best path is scored with the bestpath language
+// weight and the lattice paths are not.
+//
+// When the lattice lost the decoder's best path (seen with grammars: the
+// Viterbi search ends in "four" while every lattice path says "oh"), best
+// counts as one path scoring as well as the top of the list, since the
+// Viterbi path is at least as good as any path the lattice kept.
+func posteriors(best string, hyps []string, scores []int, scale float64, nalt int, pick bool) asr.Result {
 	res := asr.Result{Final: true, Text: best}
 	if len(hyps) == 0 {
 		if best != "" {
@@ -68,20 +84,47 @@ func posteriors(best string, hyps []string, scores []int, scale float64, nalt in
 	mass := map[string]float64{}
 	var order []string
 	var z float64
-	for i, h := range hyps {
-		w := math.Exp(float64(scores[i]-top) * scale)
+	add := func(h string, score int) {
+		w := math.Exp(float64(score-top) * scale)
 		if _, ok := mass[h]; !ok {
 			order = append(order, h)
 		}
 		mass[h] += w
 		z += w
 	}
+	if best != "" && !slices.Contains(hyps, best) {
+		add(best, top)
+	}
+	for i, h := range hyps {
+		add(h, scores[i])
+	}
 	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
 	if best != "" {
-		res.Confidence = clamp01(mass[best] / z)
+		// The most probable text (besides no text at all).
+		var top string
+		for _, h := range order {
+			if h != "" {
+				top = h
+				break
+			}
+		}
+		if top != best && mass[top] > mass[best]*(1+1e-9) {
+			if pick {
+				// Several paths can outweigh the single best one.
+				res.Text = top
+			} else {
+				// The best path keeps the text and is taken to be at
+				// least as probable as any other text.
+				z += mass[top] - mass[best]
+				mass[best] = mass[top]
+			}
+		}
+	}
+	if res.Text != "" {
+		res.Confidence = clamp01(mass[res.Text] / z)
 	}
 	for _, h := range order {
-		if h == best || h == "" || len(res.Alternatives) >= nalt {
+		if h == res.Text || h == "" || len(res.Alternatives) >= nalt {
 			continue
 		}
 		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: h, Confidence: mass[h] / z})

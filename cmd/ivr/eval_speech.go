@@ -61,6 +61,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	cmnAdapt := fs.Bool("cmn-adapt", def.CMNAdapt, "sphinx: fold each write into the live CMN mean")
 	mllr := fs.String("mllr", def.NarrowbandMLLR, `sphinx: MLLR transform for narrowband input: "" built in, "none", or a file from mllr_solve`)
 	modelDir := fs.String("model-dir", def.ModelDir, "sphinx: model directory (en-us/ and cmudict-en-us.dict)")
+	bweModel := fs.String("bwe", def.BWE, `sphinx: bandwidth extension of narrowband input: "none", "builtin" or a model file (asr/bwe)`)
+	bweGain := fs.Float64("bwe-gain-db", def.BWEGainDB, "sphinx: gain of the synthesized high band, dB")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -70,7 +72,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	file, err := nlu.LoadFile(*intentsPath)
+	file, err := loadIntents(*intentsPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "eval speech:", err)
 		return 1
@@ -100,6 +102,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 			cfg.LM.ExtraWords = sphinx.CommonWords
 		}
 		cfg.Args = strings.Fields(*extra)
+		cfg.BWE = *bweModel
+		cfg.BWEGainDB = *bweGain
 		cfg.Batch = *batch
 		cfg.BatchGrammars = *batchG
 		cfg.GrammarWIP = *gwip

@@ -32,12 +32,22 @@ func main() {
 	reps := flag.Int("reps", 2, "channel renderings per clip")
 	mixw := flag.String("mixw", "", "also write the model's mixture weights (from sendump) to this file")
 	model := flag.String("model", sphinx.DefaultModelDir, "model directory")
+	def := sphinx.DefaultConfig()
+	bweModel := flag.String("bwe", def.BWE, `bandwidth extension: "none", "builtin" or a model file (default: the recognizer's)`)
+	bweGain := flag.Float64("bwe-gain-db", def.BWEGainDB, "gain of the synthesized band, dB")
+	fold := flag.Float64("fold-db", def.Condition.FoldDB, "mirror image gain, dB (0: none)")
 	flag.Parse()
+	def.BWE, def.BWEGainDB, def.Condition.FoldDB = *bweModel, *bweGain, *fold
+	cond, err := sphinx.ResolveCondition(def)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mllrdata:", err)
+		os.Exit(1)
+	}
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "mllrdata: -out is required")
 		os.Exit(2)
 	}
-	if err := run(*clips, *out, *reps, *model); err != nil {
+	if err := run(*clips, *out, *reps, *model, cond); err != nil {
 		fmt.Fprintln(os.Stderr, "mllrdata:", err)
 		os.Exit(1)
 	}
@@ -49,7 +59,7 @@ func main() {
 	}
 }
 
-func run(clips, out string, reps int, model string) error {
+func run(clips, out string, reps int, model string, cond asr.ConditionConfig) error {
 	f, err := os.Open(filepath.Join(clips, "labels.csv"))
 	if err != nil {
 		return err
@@ -64,7 +74,6 @@ func run(clips, out string, reps int, model string) error {
 	}
 	var ctl, lsn strings.Builder
 	words := map[string]bool{}
-	cond := sphinx.DefaultConfig().Condition
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, r := range recs[1:] {
 		if len(r) < 2 || r[1] == "_silence_" {

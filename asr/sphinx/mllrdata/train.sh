@@ -1,12 +1,13 @@
 #!/bin/sh
 # Estimates the telephone MLLR transform (asr/sphinx/telephone.mllr).
 # Needs: apt-get install sphinxtrain sphinxbase-utils pocketsphinx-en-us
-# Usage: asr/sphinx/mllrdata/train.sh OUTDIR   (from the repository root)
+# Usage: asr/sphinx/mllrdata/train.sh OUTDIR [mllrdata flags, e.g. -bwe builtin]   (from the repository root)
 set -e
-OUT=${1:?usage: train.sh OUTDIR}
+OUT=${1:?usage: train.sh OUTDIR [mllrdata flags]}
+shift
 M=/usr/share/pocketsphinx/model/en-us/en-us
 ST=/usr/lib/sphinxtrain
-go run ./asr/sphinx/mllrdata -out "$OUT" -mixw "$OUT/mixture_weights"
+go run ./asr/sphinx/mllrdata -out "$OUT" -mixw "$OUT/mixture_weights" "$@"
 pocketsphinx_mdef_convert -text $M/mdef "$OUT/mdef.txt"
 mkdir -p "$OUT/mfc" "$OUT/acc"
 # Front end as in the model's feat.params; no silence removal, as decoded.
