@@ -197,7 +197,8 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 	close(callbacks.ready) // restored callbacks may be placed from now on
 
 	// SIGHUP reloads the config; a bad file is refused and the old flow
-	// keeps serving. Listener and port changes need a restart.
+	// keeps serving. Trunks follow the new config (changed ones register
+	// again); listener and port changes need a restart.
 	if f.config != "" {
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
@@ -219,6 +220,9 @@ func serve(ctx context.Context, cfg *config.Config, f serveFlags, log *slog.Logg
 						ringer.cfg.Store(nc)
 						registrar.SetUsers(agentUsers(nc))
 						center.Reload(nc)
+						if err := trunks.Reload(nc); err != nil {
+							log.Error("config reloaded, but a trunk did not start", "err", err)
+						}
 						log.Info("config reloaded", "file", f.config)
 						continue
 					}

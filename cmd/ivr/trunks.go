@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,9 +24,14 @@ import (
 
 // trunkSet is the running SIP trunks of a line (config trunks:), by name.
 type trunkSet struct {
+	log *slog.Logger
+	srv *sip.Server
+	ctx context.Context
+
+	mu     sync.RWMutex
 	cfg    *config.Config
-	log    *slog.Logger
 	trunks map[string]*sip.Trunk
+	conf   map[string]sip.TrunkConfig // what each running trunk was started with
 	names  []string
 
 	voiceOnce sync.Once
@@ -37,45 +44,96 @@ var errNoTrunk = errors.New("no such trunk")
 
 // startTrunks starts every configured trunk on srv: those with a
 // registrar register (once srv listens) and stay registered until ctx
-// ends, Close, or srv shuts down. Trunk changes need a restart.
+// ends, Close, or srv shuts down. Reload applies a new config's trunks.
 func startTrunks(ctx context.Context, cfg *config.Config, srv *sip.Server, log *slog.Logger) (*trunkSet, error) {
-	ts := &trunkSet{cfg: cfg, log: log, trunks: map[string]*sip.Trunk{}}
-	for name := range cfg.Trunks {
-		ts.names = append(ts.names, name)
-	}
-	sort.Strings(ts.names)
-	for _, name := range ts.names {
-		t := cfg.Trunks[name]
-		tc := sip.TrunkConfig{
-			Name: name, Domain: t.Domain, Username: t.Username, AuthUsername: t.AuthUsername, Password: t.Password,
-			FromUser: t.FromUser, FromName: t.FromName, Transport: t.Transport, OutboundProxy: t.OutboundProxy, Expires: t.Expires,
-		}
-		tc.KeepAlive = -1 // 0s in the config: no pings
-		if t.KeepAlive != nil && *t.KeepAlive > 0 {
-			tc.KeepAlive = *t.KeepAlive
-		}
-		if t.Registers() {
-			tc.Registrar = t.Registrar
-		} else if tc.Domain == "" {
-			tc.Domain = t.Registrar // register: false still calls there
-		}
-		tr, err := srv.StartTrunk(ctx, tc)
-		if err != nil {
-			ts.Close()
-			return nil, fmt.Errorf("trunks.%s: %w", name, err)
-		}
-		ts.trunks[name] = tr
-		log.Info("trunk started", "trunk", name, "registers", tc.Registrar != "", "registrar", tc.Registrar, "domain", t.Domain)
+	ts := &trunkSet{log: log, srv: srv, ctx: ctx, trunks: map[string]*sip.Trunk{}, conf: map[string]sip.TrunkConfig{}}
+	if err := ts.Reload(cfg); err != nil {
+		ts.Close()
+		return nil, err
 	}
 	return ts, nil
+}
+
+// trunkConfig is what the SIP layer needs of a configured trunk.
+func trunkConfig(name string, t *config.Trunk) sip.TrunkConfig {
+	tc := sip.TrunkConfig{
+		Name: name, Domain: t.Domain, Username: t.Username, AuthUsername: t.AuthUsername, Password: t.Password,
+		FromUser: t.FromUser, FromName: t.FromName, Transport: t.Transport, OutboundProxy: t.OutboundProxy, Expires: t.Expires,
+	}
+	tc.KeepAlive = -1 // 0s in the config: no pings
+	if t.KeepAlive != nil && *t.KeepAlive > 0 {
+		tc.KeepAlive = *t.KeepAlive
+	}
+	if t.Registers() {
+		tc.Registrar = t.Registrar
+	} else if tc.Domain == "" {
+		tc.Domain = t.Registrar // register: false still calls there
+	}
+	return tc
+}
+
+// Reload makes the running trunks those of cfg (at start, and on a
+// config reload): a trunk whose settings did not change keeps running
+// (and its registration); a changed one unregisters and starts again with
+// the new settings; a removed one unregisters; a new one starts. Calls
+// already up are not touched. On an error the trunks that did start are
+// kept and the error names the one that did not.
+func (ts *trunkSet) Reload(cfg *config.Config) error {
+	var stop []*sip.Trunk
+	ts.mu.Lock()
+	ts.cfg = cfg
+	names := make([]string, 0, len(cfg.Trunks))
+	for name := range cfg.Trunks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for name, tr := range ts.trunks {
+		if t, ok := cfg.Trunks[name]; !ok || !reflect.DeepEqual(trunkConfig(name, t), ts.conf[name]) {
+			stop = append(stop, tr)
+			delete(ts.trunks, name)
+			delete(ts.conf, name)
+			ts.log.Info("trunk stopped", "trunk", name, "why", map[bool]string{true: "changed", false: "removed"}[ok])
+		}
+	}
+	var errs []error
+	ts.names = ts.names[:0]
+	for _, name := range names {
+		if _, ok := ts.trunks[name]; ok {
+			ts.names = append(ts.names, name)
+			continue
+		}
+		tc := trunkConfig(name, cfg.Trunks[name])
+		tr, err := ts.srv.StartTrunk(ts.ctx, tc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("trunks.%s: %w", name, err))
+			continue
+		}
+		ts.trunks[name], ts.conf[name] = tr, tc
+		ts.names = append(ts.names, name)
+		ts.log.Info("trunk started", "trunk", name, "registers", tc.Registrar != "", "registrar", tc.Registrar, "domain", tc.Domain)
+	}
+	ts.mu.Unlock()
+	closeTrunks(stop)
+	return errors.Join(errs...)
+}
+
+// trunk returns the running trunk of that name.
+func (ts *trunkSet) trunk(name string) (*sip.Trunk, error) {
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	t, ok := ts.trunks[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", errNoTrunk, name)
+	}
+	return t, nil
 }
 
 // Dial calls number through the named trunk and returns the call
 // answered; the caller must Hangup and Close it.
 func (ts *trunkSet) Dial(ctx context.Context, trunk, number string, opts sip.DialOptions) (*sip.Call, error) {
-	t, ok := ts.trunks[trunk]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", errNoTrunk, trunk)
+	t, err := ts.trunk(trunk)
+	if err != nil {
+		return nil, err
 	}
 	return t.Dial(ctx, number, opts)
 }
@@ -83,15 +141,17 @@ func (ts *trunkSet) Dial(ctx context.Context, trunk, number string, opts sip.Dia
 // DialURI calls uri (a queue callback's own URI template, say) through
 // the named trunk: its caller ID, credentials and outbound proxy.
 func (ts *trunkSet) DialURI(ctx context.Context, trunk, uri string, opts sip.DialOptions) (*sip.Call, error) {
-	t, ok := ts.trunks[trunk]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", errNoTrunk, trunk)
+	t, err := ts.trunk(trunk)
+	if err != nil {
+		return nil, err
 	}
 	return t.DialURI(ctx, uri, opts)
 }
 
 // Status reports every trunk's registration, by name.
 func (ts *trunkSet) Status() []sip.TrunkStatus {
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
 	out := make([]sip.TrunkStatus, 0, len(ts.names))
 	for _, name := range ts.names {
 		if t, ok := ts.trunks[name]; ok {
@@ -103,8 +163,20 @@ func (ts *trunkSet) Status() []sip.TrunkStatus {
 
 // Close unregisters every trunk.
 func (ts *trunkSet) Close() {
-	var wg sync.WaitGroup
+	ts.mu.Lock()
+	var all []*sip.Trunk
 	for _, t := range ts.trunks {
+		all = append(all, t)
+	}
+	ts.trunks, ts.conf, ts.names = map[string]*sip.Trunk{}, map[string]sip.TrunkConfig{}, nil
+	ts.mu.Unlock()
+	closeTrunks(all)
+}
+
+// closeTrunks unregisters trunks concurrently and waits.
+func closeTrunks(ts []*sip.Trunk) {
+	var wg sync.WaitGroup
+	for _, t := range ts {
 		wg.Go(t.Close)
 	}
 	wg.Wait()
@@ -157,12 +229,15 @@ func (ts *trunkSet) serveOutbound(w http.ResponseWriter, r *http.Request) {
 		trunkJSON(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
 		return
 	}
-	if req.Trunk == "" && len(ts.names) == 1 {
-		req.Trunk = ts.names[0]
+	ts.mu.RLock()
+	names, cfg := slices.Clone(ts.names), ts.cfg
+	ts.mu.RUnlock()
+	if req.Trunk == "" && len(names) == 1 {
+		req.Trunk = names[0]
 	}
 	res := outboundResult{Trunk: req.Trunk, Number: req.Number}
-	if _, ok := ts.trunks[req.Trunk]; !ok {
-		res.Error = fmt.Sprintf("no trunk %q (trunks: %s)", req.Trunk, strings.Join(ts.names, ", "))
+	if _, err := ts.trunk(req.Trunk); err != nil {
+		res.Error = fmt.Sprintf("no trunk %q (trunks: %s)", req.Trunk, strings.Join(names, ", "))
 		trunkJSON(w, http.StatusNotFound, res)
 		return
 	}
@@ -177,7 +252,7 @@ func (ts *trunkSet) serveOutbound(w http.ResponseWriter, r *http.Request) {
 	}
 	text := req.Text
 	if text == "" {
-		text = "This is a test call from " + lineName(ts.cfg) + " through the " + req.Trunk + " trunk. Goodbye."
+		text = "This is a test call from " + lineName(cfg) + " through the " + req.Trunk + " trunk. Goodbye."
 	}
 	ctx := r.Context()
 	c, err := ts.Dial(ctx, req.Trunk, req.Number, sip.DialOptions{RingTimeout: ring})
@@ -225,7 +300,12 @@ func (ts *trunkSet) serveOutbound(w http.ResponseWriter, r *http.Request) {
 // render says text at rate with the line's voice, or falls back to two
 // short beeps when synthesis is not available.
 func (ts *trunkSet) render(ctx context.Context, text string, rate int) audio.Clip {
-	ts.voiceOnce.Do(func() { ts.voice, ts.voiceErr = newVoice(ts.cfg, ts.log) })
+	ts.voiceOnce.Do(func() {
+		ts.mu.RLock()
+		cfg := ts.cfg
+		ts.mu.RUnlock()
+		ts.voice, ts.voiceErr = newVoice(cfg, ts.log)
+	})
 	if ts.voiceErr == nil {
 		clip, err := ts.voice.Render(ctx, text, rate)
 		if err == nil && len(clip.Samples) > 0 {

@@ -95,3 +95,68 @@ func TestBeeps(t *testing.T) {
 		t.Error("tone and gap in the wrong places")
 	}
 }
+
+// TestTrunkReload: a reload keeps an unchanged trunk running (same trunk,
+// same registration), restarts a changed one, starts a new one and stops
+// a removed one.
+func TestTrunkReload(t *testing.T) {
+	cfg, err := config.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka := 25 * time.Second
+	cfg.Trunks = map[string]*config.Trunk{
+		"acme":   {Registrar: "127.0.0.1:5999", Username: "acme", Password: "pw", Expires: time.Minute, KeepAlive: &ka},
+		"ipauth": {Domain: "sip:127.0.0.1:5998"},
+	}
+	srv, err := sip.NewServer(sip.Config{Listeners: []sip.Listener{{Network: "udp", Addr: "127.0.0.1:0"}}},
+		sip.HandlerFunc(func(context.Context, *sip.Call) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := startTrunks(context.Background(), cfg, srv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	acme, _ := ts.trunk("acme")
+	ipauth, _ := ts.trunk("ipauth")
+
+	nc := *cfg
+	ka2 := 25 * time.Second // equal value, another pointer: unchanged
+	nc.Trunks = map[string]*config.Trunk{
+		"acme":   {Registrar: "127.0.0.1:5999", Username: "acme", Password: "pw", Expires: time.Minute, KeepAlive: &ka2},
+		"ipauth": {Domain: "sip:127.0.0.1:5997"},
+		"beta":   {Domain: "sip:127.0.0.1:5996"},
+	}
+	if err := ts.Reload(&nc); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := ts.trunk("acme"); a != acme {
+		t.Error("an unchanged trunk was restarted")
+	}
+	if i, _ := ts.trunk("ipauth"); i == nil || i == ipauth {
+		t.Error("a changed trunk kept running with its old settings")
+	}
+	var names []string
+	for _, st := range ts.Status() {
+		names = append(names, st.Name)
+	}
+	if strings.Join(names, ",") != "acme,beta,ipauth" {
+		t.Errorf("trunks after reload: %v", names)
+	}
+	delete(nc.Trunks, "acme")
+	if err := ts.Reload(&nc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.trunk("acme"); err == nil || len(ts.Status()) != 2 {
+		t.Errorf("a removed trunk still runs: %v", ts.Status())
+	}
+	nc.Trunks["bad"] = &config.Trunk{Registrar: "127.0.0.1:5995"} // registers, no username
+	if err := ts.Reload(&nc); err == nil || !strings.Contains(err.Error(), "trunks.bad") {
+		t.Errorf("a trunk that cannot start: err %v", err)
+	}
+	if len(ts.Status()) != 2 {
+		t.Errorf("the good trunks should keep running: %v", ts.Status())
+	}
+}
