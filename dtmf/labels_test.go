@@ -25,7 +25,7 @@ func isSubsequence(got, want string) bool {
 // radio overlay.
 var radioAtLeast = map[string]int{
 	"0123456789psABCD--0db.wav":    16,
-	"0123456789psABCD--min7db.wav": 9,
+	"0123456789psABCD--min7db.wav": 11,
 }
 
 func TestLabelledRecordings(t *testing.T) {
