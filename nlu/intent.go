@@ -1,8 +1,10 @@
 // Package nlu understands what a caller means: intents described in YAML
 // with a few examples each, a classifier trained from them when the
 // config loads, a calibrated confidence with out-of-scope detection, and
-// the close alternatives for a clarifying question. Entities live in
-// nlu/entity and the optional LLM engine in nlu/llm.
+// the close alternatives for a clarifying question. The classifier knows
+// which words are alike from pretrained word vectors embedded in the
+// binary (wordvec.go), so a paraphrase need not share the examples' words.
+// Entities live in nlu/entity and the optional LLM engine in nlu/llm.
 package nlu
 
 import (

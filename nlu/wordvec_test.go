@@ -184,3 +184,22 @@ func TestWordVectorsParaphrase(t *testing.T) {
 		}
 	}
 }
+
+// TestWordVectorsShared: every classifier uses the one parsed copy.
+func TestWordVectorsShared(t *testing.T) {
+	f, err := LoadFile("testdata/bank.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Train(f.Intents, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(f.Intents[:2], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.vocab.wv == nil || a.vocab.wv != b.vocab.wv {
+		t.Fatalf("word vectors %p and %p, want one shared copy", a.vocab.wv, b.vocab.wv)
+	}
+}
