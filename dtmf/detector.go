@@ -158,10 +158,13 @@ type Detection struct {
 // frequency. A Detector is not safe for concurrent use and allocates
 // nothing after NewDetector.
 type Detector struct {
-	rate  int
-	block int     // samples per sub-block
-	win   float64 // samples per window (3 blocks)
-	p     Params
+	rate   int   // the rate the filters run at (16 kHz input is halved)
+	inRate int   // the input's rate
+	scale  int64 // input samples per filtered sample
+	hb     halfBand
+	block  int     // samples per sub-block
+	win    float64 // samples per window (3 blocks)
+	p      Params
 
 	// Per frequency (rows 0-3, columns 4-7), fixed at construction.
 	coef       [8]float64 // 2cos(w)
@@ -205,7 +208,11 @@ func NewDetector(rate int, p Params) (*Detector, error) {
 	if p.HitsToBegin < 1 || p.MissesToEnd < 1 || p.FreqTolerance <= 0 || p.MinToneShare <= 0 || p.MinToneShare > 1 {
 		return nil, fmt.Errorf("dtmf: invalid detector parameters %+v", p)
 	}
-	d := &Detector{rate: rate, p: p}
+	d := &Detector{rate: rate, inRate: rate, scale: 1, p: p}
+	if rate == 16000 {
+		d.rate, d.scale, d.hb.on = 8000, 2, true
+		rate = 8000
+	}
 	d.block = int(math.Round(34 * float64(rate) / 8000))
 	d.win = float64(3 * d.block)
 	for i := 0; i < 8; i++ {
@@ -235,13 +242,14 @@ func NewDetector(rate int, p Params) (*Detector, error) {
 }
 
 // Rate is the sample rate the detector was built for, Hz.
-func (d *Detector) Rate() int { return d.rate }
+func (d *Detector) Rate() int { return d.inRate }
 
 // Reset forgets all audio, as at the start of a call.
 func (d *Detector) Reset() {
 	d.s1, d.s2 = [8]float64{}, [8]float64{}
 	d.energy, d.n, d.nsub, d.samples = 0, 0, 0, 0
 	d.cand, d.run, d.active, d.misses = -1, 0, -1, 0
+	d.hb = halfBand{on: d.hb.on}
 	d.resetWeak()
 }
 
@@ -256,6 +264,9 @@ func (d *Detector) Active() (byte, bool) {
 // Process consumes samples and appends any digits declared to out, which
 // it returns. With a reused out it allocates nothing.
 func (d *Detector) Process(samples []int16, out []Detection) []Detection {
+	if d.hb.on {
+		return d.processHalf(samples, out)
+	}
 	for len(samples) > 0 {
 		n := d.block - d.n
 		if n > len(samples) {
@@ -474,13 +485,13 @@ func (d *Detector) decide(hit, weak int, out []Detection) []Detection {
 	}
 	if d.cand >= 0 && d.run >= d.p.HitsToBegin && d.cand != d.active {
 		d.active, d.misses, d.activeWeak = d.cand, 0, false
-		out = append(out, Detection{Key: layout[d.cand], Start: d.runStart, At: d.samples})
+		out = append(out, Detection{Key: layout[d.cand], Start: d.runStart * d.scale, At: d.samples * d.scale})
 	} else if d.wcand >= 0 && d.wcand != d.active && d.wrun >= d.p.WeakHits && (d.cand != d.wcand || d.run == 0) && d.confirm() {
 		// (While the regular path is following the same digit, it
 		// decides: it ends digits sharply, the weak path may not.)
 		d.active, d.misses, d.activeWeak = d.wcand, 0, true
 		d.confirms = maxConfirms // one digit per weak run
-		out = append(out, Detection{Key: layout[d.wcand], Start: d.wrunStart, At: d.samples})
+		out = append(out, Detection{Key: layout[d.wcand], Start: d.wrunStart * d.scale, At: d.samples * d.scale})
 	}
 	return out
 }

@@ -38,7 +38,7 @@ func TestNeighbourFittedOut(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		passedPlain := 0
 		for trial := range 20 {
-			x := sines(rate, len(d.xbuf), 300, rng,
+			x := sines(d.rate, len(d.xbuf), 300, rng,
 				[3]float64{852 * 1.002, 7000, rng.Float64() * 6.3},
 				[3]float64{895, 6500, rng.Float64() * 6.3})
 			var f confirmFeatures
@@ -78,7 +78,7 @@ func TestNeighbourNoSelfConfirmation(t *testing.T) {
 		const trials = 300
 		passed := 0
 		for range trials {
-			x := sines(rate, len(d.xbuf), 100, rng,
+			x := sines(d.rate, len(d.xbuf), 100, rng,
 				[3]float64{740 * (1 + 0.01*(rng.Float64()-0.5)), 500 + 4500*rng.Float64(), rng.Float64() * 6.3},
 				[3]float64{784 * (1 + 0.01*(rng.Float64()-0.5)), 500 + 4500*rng.Float64(), rng.Float64() * 6.3})
 			var f confirmFeatures
