@@ -368,3 +368,123 @@ func operatingPoints(pts []opPoint) (acc0, rec05, acc, rec float64) {
 	}
 	return acc0, rec05, acc, rec
 }
+
+// TestValidationNoOOSExamples measures what an owner's few-shot config
+// without out_of_scope examples gets: k examples per CLINC150 intent
+// (3 draws), no rejection class, the default threshold and calibration of
+// Train, scored on CLINC150 val and oos_val.
+func TestValidationNoOOSExamples(t *testing.T) {
+	needValidation(t)
+	s, err := ReadCLINC150("../../shared/data/intents/clinc150/data_full.json")
+	if err != nil {
+		t.Skip(err)
+	}
+	val := append(s["val"], s["oos_val"]...)
+	without := defaultConfig
+	without.embed = embedSpec{}
+	for _, k := range []int{5, 10, 100} {
+		baseAcc := make([]float64, 3) // per draw, of the first config at the default threshold
+		for vi, v := range []namedConfig{{"no word vectors", without}, {"default", defaultConfig}} {
+			var acc, rec, recAtBase float64
+			thresholds := []float64{0.4, 0.45, 0.5, 0.55, 0.6}
+			accAt := make([]float64, len(thresholds))
+			recAt := make([]float64, len(thresholds))
+			const draws = 3
+			for d := range draws {
+				rng := rand.New(rand.NewPCG(uint64(d+1), uint64(k)))
+				rows := slices.Clone(s["train"])
+				rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+				n := map[string]int{}
+				var pick []Example
+				for _, e := range rows {
+					if n[e.Intent] < k {
+						n[e.Intent]++
+						pick = append(pick, e)
+					}
+				}
+				intents, _ := IntentsFromExamples(pick)
+				c, err := train(intents, Options{}, v.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := c.Evaluate(val, nil)
+				acc += r.Accuracy / draws
+				rec += r.OOSRecall / draws
+				if vi == 0 {
+					baseAcc[d] = r.Accuracy
+				}
+				// The best recall at any threshold keeping the in-scope
+				// accuracy of the first config.
+				sr := c.scoreRows(val)
+				probs := c.softmaxRows(sr)
+				var pts []opPoint
+				for i, row := range sr {
+					best, _ := c.best(probs[i])
+					pts = append(pts, opPoint{conf: probs[i][best], correct: !row.oos && best == row.label, oosRow: row.oos})
+				}
+				recAtBase += recallAtAccuracy(pts, baseAcc[d]) / draws
+				for ti, th := range thresholds {
+					a, r := atThreshold(pts, th)
+					accAt[ti] += a / draws
+					recAt[ti] += r / draws
+				}
+			}
+			for ti, th := range thresholds {
+				t.Logf("%3d-shot %-16s threshold %.2f: in-scope acc %.4f, OOS recall %.4f", k, v.name, th, accAt[ti], recAt[ti])
+			}
+			t.Logf("%3d-shot %-16s in-scope acc %.4f, OOS recall %.4f at the default threshold; recall %.4f at the in-scope accuracy without vectors (mean of %d draws)", k, v.name, acc, rec, recAtBase, draws)
+		}
+	}
+}
+
+// recallAtAccuracy returns the best out-of-scope recall over thresholds on
+// conf whose in-scope accuracy is at least acc.
+func recallAtAccuracy(pts []opPoint, acc float64) float64 {
+	nIn, nOut, inOK, outOK := 0, 0, 0, 0
+	for _, p := range pts {
+		if p.oosRow {
+			nOut++
+		} else {
+			nIn++
+		}
+		if p.correct {
+			inOK++
+		}
+	}
+	slices.SortFunc(pts, func(a, b opPoint) int { return cmp.Compare(a.conf, b.conf) })
+	best := 0.0
+	for k := 0; k <= len(pts); k++ {
+		if (k == 0 || k == len(pts) || pts[k-1].conf < pts[k].conf) && ratio(inOK, nIn) >= acc-1e-9 {
+			best = max(best, ratio(outOK, nOut))
+		}
+		if k < len(pts) {
+			if pts[k].correct {
+				inOK--
+			}
+			if pts[k].oosRow {
+				outOK++
+			}
+		}
+	}
+	return best
+}
+
+// atThreshold returns the in-scope accuracy and out-of-scope recall when
+// rows with conf below th are rejected.
+func atThreshold(pts []opPoint, th float64) (acc, rec float64) {
+	nIn, nOut, inOK, outOK := 0, 0, 0, 0
+	for _, p := range pts {
+		if p.oosRow {
+			nOut++
+			if p.conf < th {
+				outOK++
+			}
+		} else {
+			nIn++
+			if p.correct && p.conf >= th {
+				inOK++
+			}
+		}
+	}
+	return ratio(inOK, nIn), ratio(outOK, nOut)
+}
