@@ -107,15 +107,14 @@ func (c *Conditioner) Process(out []int16, in []int16) []int16 {
 		} else {
 			out = append(out, in...)
 		}
-		c.fold(out[start:])
-		c.finish(out[start:])
+		c.finish(out[start:], true)
 		return out
 	}
 	c.tmp = c.rs.Process(c.tmp[:0], in)
-	c.fold(c.tmp)
+	c.finish(c.tmp, false)
 	start := len(out)
 	out = c.ext.Process(out, c.tmp)
-	c.finish(out[start:])
+	c.addFill(out[start:])
 	return out
 }
 
@@ -127,39 +126,49 @@ func (c *Conditioner) Flush(out []int16) []int16 {
 	if c.ext == nil {
 		start := len(out)
 		out = c.rs.Flush(out)
-		c.fold(out[start:])
-		c.finish(out[start:])
+		c.finish(out[start:], true)
 		return out
 	}
 	c.tmp = c.rs.Flush(c.tmp[:0])
-	c.fold(c.tmp)
+	c.finish(c.tmp, false)
 	start := len(out)
 	out = c.ext.Process(out, c.tmp)
 	out = c.ext.Flush(out)
-	c.finish(out[start:])
+	c.addFill(out[start:])
 	return out
 }
 
-// fold adds the mirror image in place.
-func (c *Conditioner) fold(s []int16) {
-	if c.foldG == 0 {
+// finish adds the mirror image and, with fill, the band-fill noise in
+// place (one rounding for both).
+func (c *Conditioner) finish(s []int16, fill bool) {
+	fill = fill && c.fill
+	if !fill && c.foldG == 0 {
 		return
 	}
 	for i, v := range s {
 		x := float64(v)
-		// Multiplying by (-1)^n at 16 kHz maps f to 8 kHz - f.
-		if c.odd {
-			x -= c.foldG * float64(v)
-		} else {
-			x += c.foldG * float64(v)
+		if c.foldG != 0 {
+			// Multiplying by (-1)^n at 16 kHz maps f to 8 kHz - f.
+			if c.odd {
+				x -= c.foldG * float64(v)
+			} else {
+				x += c.foldG * float64(v)
+			}
+			c.odd = !c.odd
 		}
-		c.odd = !c.odd
+		if fill {
+			x += float64(c.noise[c.npos] * c.fillA)
+			c.npos++
+			if c.npos == len(c.noise) {
+				c.npos = 0
+			}
+		}
 		s[i] = clamp16(x)
 	}
 }
 
-// finish adds the band-fill noise in place.
-func (c *Conditioner) finish(s []int16) {
+// addFill adds the band-fill noise in place.
+func (c *Conditioner) addFill(s []int16) {
 	if !c.fill {
 		return
 	}

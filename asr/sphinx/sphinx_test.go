@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -322,5 +323,60 @@ func TestMergeResults(t *testing.T) {
 	if len(m.Alternatives) != 2 || m.Alternatives[0].Text != "talk to someone" || math.Abs(m.Alternatives[0].Confidence-0.3) > 1e-9 ||
 		math.Abs(m.Alternatives[1].Confidence-0.05) > 1e-9 {
 		t.Errorf("alternatives %+v", m.Alternatives)
+	}
+}
+
+// TestGrammarEnsemble decodes the human digits with three decodes per
+// utterance: the answers stay consistent (no alternative above the text)
+// and every decoder goes back to the pool.
+func TestGrammarEnsemble(t *testing.T) {
+	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 3; c.GrammarEnsemble = 3 })
+	ok := 0
+	for d := 0; d < 10; d++ {
+		res := decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarDigit})
+		if res.Text == asr.DigitWords[d] {
+			ok++
+		}
+		for _, a := range res.Alternatives {
+			if a.Confidence > res.Confidence {
+				t.Errorf("digit %d: alternative %q %.2f above %q %.2f", d, a.Text, a.Confidence, res.Text, res.Confidence)
+			}
+		}
+	}
+	if ok < 7 {
+		t.Errorf("%d/10 digits right, want at least 7", ok)
+	}
+	r.mu.Lock()
+	created := r.created
+	r.mu.Unlock()
+	if created != 3 || len(r.idle) != 3 {
+		t.Errorf("%d decoders created, %d idle: want 3 and 3", created, len(r.idle))
+	}
+}
+
+// TestBandwidthExtension: the built-in extension decodes the human
+// digits; a bad model file is a clear error at New.
+func TestBandwidthExtension(t *testing.T) {
+	r := newTestRecognizer(t, func(c *Config) { c.BWE = "builtin"; c.BWEGainDB = 6 })
+	ok := 0
+	for d := 0; d < 10; d++ {
+		if decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarDigit}).Text == asr.DigitWords[d] {
+			ok++
+		}
+	}
+	if ok < 7 {
+		t.Errorf("%d/10 digits right with the extension, want at least 7", ok)
+	}
+	dir := t.TempDir()
+	bad := dir + "/bwe.json"
+	if err := os.WriteFile(bad, []byte(`{"version": 1, "rate": 16000}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{bad, dir + "/missing.json"} {
+		cfg := DefaultConfig()
+		cfg.BWE = p
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("BWE %s: err %v, want one naming the file", p, err)
+		}
 	}
 }
