@@ -14,11 +14,10 @@ package dtmf
 // halfBand is the decimator's state.
 type halfBand struct {
 	on      bool
-	h       [5]float64  // the five input samples before the next pair, oldest first
-	pending bool        // the first sample of the next pair has arrived
-	a       float64     // that sample
-	yf      [64]float64 // filtered samples on their way to the filters
-	yb      [64]int16   // the same for the weak path's history
+	h       [5]float64 // the five input samples before the next pair, oldest first
+	pending bool       // the first sample of the next pair has arrived
+	a       float64    // that sample
+	yb      [64]int16  // filtered samples for the weak path's history
 }
 
 // processHalf is Process for 16 kHz input. Each output stands for a pair
@@ -28,37 +27,46 @@ func (d *Detector) processHalf(samples []int16, out []Detection) []Detection {
 	hb := &d.hb
 	for len(samples) > 0 {
 		// Produce at most what completes the current sub-block.
-		want := min(d.block-d.n, len(hb.yf))
+		want := min(d.block-d.n, len(hb.yb))
 		h0, h1, h2, h3, h4 := hb.h[0], hb.h[1], hb.h[2], hb.h[3], hb.h[4]
-		e := d.energy
+		var e float64
 		ny, i := 0, 0
-		if hb.pending {
-			// The pair begun in the last call.
-			a, b := hb.a, float64(samples[0])
-			hb.yf[0] = (16*h3 + 9*(h2+h4) - (h0 + b)) * (1.0 / 32)
-			e += (a*a + b*b) * 0.5
-			h0, h1, h2, h3, h4 = h2, h3, h4, a, b
-			ny, i, hb.pending = 1, 1, false
-		}
-		for ; ny < want && i+1 < len(samples); i += 2 {
-			a, b := float64(samples[i]), float64(samples[i+1])
-			hb.yf[ny] = (16*h3 + 9*(h2+h4) - (h0 + b)) * (1.0 / 32)
-			e += (a*a + b*b) * 0.5
-			h0, h1, h2, h3, h4 = h2, h3, h4, a, b
-			ny++
-		}
-		if ny < want && i < len(samples) {
-			hb.a, hb.pending = float64(samples[i]), true
-			i++
-		}
-		hb.h = [5]float64{h0, h1, h2, h3, h4}
-		d.energy = e
-		samples = samples[i:]
-		d.goertzelFloat(hb.yf[:ny])
-		if d.hist != nil {
-			for j, v := range hb.yf[:ny] {
-				hb.yb[j] = clip16(v)
+		s, t := d.s1, d.s2
+		k := &d.coef
+		for ny < want && i < len(samples) {
+			var a float64
+			if hb.pending {
+				a, hb.pending = hb.a, false // the pair begun in the last call
+			} else {
+				if i+1 >= len(samples) {
+					hb.a, hb.pending = float64(samples[i]), true
+					i++
+					break
+				}
+				a = float64(samples[i])
+				i++
 			}
+			b := float64(samples[i])
+			i++
+			f := (16*h3 + 9*(h2+h4) - (h0 + b)) * (1.0 / 32)
+			e += a*a + b*b
+			h0, h1, h2, h3, h4 = h2, h3, h4, a, b
+			hb.yb[ny] = clip16(f)
+			ny++
+			s[0], t[0] = k[0]*s[0]+(f-t[0]), s[0]
+			s[1], t[1] = k[1]*s[1]+(f-t[1]), s[1]
+			s[2], t[2] = k[2]*s[2]+(f-t[2]), s[2]
+			s[3], t[3] = k[3]*s[3]+(f-t[3]), s[3]
+			s[4], t[4] = k[4]*s[4]+(f-t[4]), s[4]
+			s[5], t[5] = k[5]*s[5]+(f-t[5]), s[5]
+			s[6], t[6] = k[6]*s[6]+(f-t[6]), s[6]
+			s[7], t[7] = k[7]*s[7]+(f-t[7]), s[7]
+		}
+		d.s1, d.s2 = s, t
+		hb.h = [5]float64{h0, h1, h2, h3, h4}
+		d.energy += e * 0.5
+		samples = samples[i:]
+		if d.hist != nil {
 			d.record(hb.yb[:ny])
 		}
 		d.n += ny
@@ -79,21 +87,4 @@ func clip16(v float64) int16 {
 		return -32768
 	}
 	return int16(v)
-}
-
-// goertzelFloat is goertzel over float samples, without the energy sum.
-func (d *Detector) goertzelFloat(x []float64) {
-	s, t := d.s1, d.s2
-	k := &d.coef
-	for _, f := range x {
-		s[0], t[0] = k[0]*s[0]+(f-t[0]), s[0]
-		s[1], t[1] = k[1]*s[1]+(f-t[1]), s[1]
-		s[2], t[2] = k[2]*s[2]+(f-t[2]), s[2]
-		s[3], t[3] = k[3]*s[3]+(f-t[3]), s[3]
-		s[4], t[4] = k[4]*s[4]+(f-t[4]), s[4]
-		s[5], t[5] = k[5]*s[5]+(f-t[5]), s[5]
-		s[6], t[6] = k[6]*s[6]+(f-t[6]), s[6]
-		s[7], t[7] = k[7]*s[7]+(f-t[7]), s[7]
-	}
-	d.s1, d.s2 = s, t
 }
