@@ -58,6 +58,9 @@ func variants() []namedConfig {
 	add("no bigrams", func(c *modelConfig) { c.spec.bigrams = false })
 	add("C=0.3", func(c *modelConfig) { c.C = 0.3 })
 	add("no word vectors", func(c *modelConfig) { c.embed = embedSpec{} })
+	for _, seed := range []uint64{2, 3, 4} {
+		add(fmt.Sprintf("no word vectors, order %d", seed), func(c *modelConfig) { c.embed, c.seed = embedSpec{}, seed })
+	}
 	for _, n := range []int{1, 2} {
 		for _, mc := range []float32{0.6, 0.7} {
 			add(fmt.Sprintf("augment %d cos %g", n, mc), func(c *modelConfig) { c.augment = augmentSpec{variants: n, minCos: mc, minRank: 100} })
