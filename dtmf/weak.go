@@ -1,6 +1,9 @@
 package dtmf
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // The weak-tone path. Talk radio, a television or a loud room under a key
 // press takes much of the band's energy, so judge's share check fails
@@ -28,11 +31,11 @@ import "math"
 
 // weakState is the weak path's part of a Detector.
 type weakState struct {
-	hist   []int16   // ring of the last len(hist) samples (a power of two); nil: weak path off
-	hann   []float64 // confirmation window
-	xbuf   []float64 // windowed samples
-	ur, ui []float64 // its 1 ms block sums shifted down by a tone's frequency (neighbour)
-	grid   [8]neighbourGrid
+	hist   []int16           // ring of the last len(hist) samples (a power of two); nil: weak path off
+	hann   []float64         // confirmation window
+	xbuf   []float64         // windowed samples
+	ur, ui []float64         // its 1 ms block sums shifted down by a tone's frequency (neighbour)
+	grid   *[8]neighbourGrid // shared by all detectors of the same rate
 
 	c3re, c3im [8]float64    // e^{-j3wB}
 	w3re, w3im [4][8]float64 // judge's window DFTs of the last hops, ring by nsub%4
@@ -430,6 +433,9 @@ const (
 // and summed over 1 ms blocks. The exact (real) fit then refines the
 // best to 1 Hz, as the approximation can be a few hertz off.
 func (d *Detector) neighbour(x []float64, i int) float64 {
+	if d.grid == nil {
+		return 0
+	}
 	g := &d.grid[i]
 	if len(g.df) == 0 {
 		return 0
@@ -500,15 +506,40 @@ type neighbourGrid struct {
 	den           []float64
 }
 
-// initNeighbours builds the search grids for windows of n samples.
+// neighbourGrids holds the search grids by rate and window length: they
+// are the same for every detector of a rate (about 20 kB), so calls share
+// them.
+var neighbourGrids struct {
+	sync.Mutex
+	m map[[2]int]*[8]neighbourGrid
+}
+
+// initNeighbours sets up the neighbour search for windows of n samples.
 func (d *Detector) initNeighbours(n int) {
-	rate := float64(d.rate)
 	nb := 32 // 1 ms blocks of the 32 ms window
 	d.ur, d.ui = make([]float64, nb), make([]float64, nb)
+	key := [2]int{d.rate, n}
+	neighbourGrids.Lock()
+	defer neighbourGrids.Unlock()
+	if g := neighbourGrids.m[key]; g != nil {
+		d.grid = g
+		return
+	}
+	if neighbourGrids.m == nil {
+		neighbourGrids.m = make(map[[2]int]*[8]neighbourGrid)
+	}
+	d.grid = buildNeighbourGrids(float64(d.rate), n, nb, &d.nominal)
+	neighbourGrids.m[key] = d.grid
+}
+
+// buildNeighbourGrids builds the search grids of the eight DTMF
+// frequencies for windows of n samples at rate Hz summed in nb blocks.
+func buildNeighbourGrids(rate float64, n, nb int, nominal *[8]float64) *[8]neighbourGrid {
+	grids := new([8]neighbourGrid)
 	dd := n / nb
-	for i := range d.grid {
-		f0 := d.nominal[i]
-		g := &d.grid[i]
+	for i := range grids {
+		f0 := nominal[i]
+		g := &grids[i]
 		for df := f0 * neighbourMinRel; df <= neighbourMaxHz; df += neighbourStepHz {
 			for _, o := range [2]float64{-df, df} {
 				if fi := f0 + o; fi <= 50 || fi >= rate/2-50 {
@@ -531,6 +562,7 @@ func (d *Detector) initNeighbours(n int) {
 			}
 		}
 	}
+	return grids
 }
 
 // sinusoid2 is sinusoid for a tone at f0 beside a steady neighbour at
