@@ -5,6 +5,7 @@ package sphinx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -227,6 +228,9 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 		cc.FoldDB = r.cfg.GrammarFoldDB
 		batch = batch || r.cfg.BatchGrammars
 	}
+	if !r.bweFor(h) {
+		cc.BWE = nil
+	}
 	cond, err := asr.NewConditioner(rate, cc)
 	if err != nil {
 		return nil, fmt.Errorf("sphinx: %w: %d Hz", err, rate)
@@ -254,35 +258,16 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 			}
 		}
 	}
-	if h.Grammar != "" && rate < audio.Rate16k {
-		// Ensemble: the same audio with other fill/extension noise on
-		// further decoders, when free at once.
-		for i := 1; i < r.cfg.GrammarEnsemble; i++ {
-			d2 := r.tryAcquire()
-			if d2 == nil {
-				break
-			}
-			c2 := cc
-			c2.Seed = cc.Seed + uint64(i)*7919
-			cd2, err := asr.NewConditioner(rate, c2)
-			if err == nil {
-				err = r.prepare(d2, h, false, rate, batch)
-			}
-			if err != nil {
-				r.release(d2)
-				break
-			}
-			st.more = append(st.more, member{d: d2, cond: cd2})
-		}
-	}
 	return st, nil
 }
 
-// member is one further decode of an ensemble.
-type member struct {
-	d    *decoder
-	cond *asr.Conditioner
-	buf  []int16
+// bweFor reports whether streams with hints h get the bandwidth
+// extension.
+func (r *Recognizer) bweFor(h asr.Hints) bool {
+	if h.Grammar == "" {
+		return r.cfg.BWEPhrases
+	}
+	return slices.Contains(r.cfg.BWEGrammars, h.Grammar)
 }
 
 // prepare loads the search for h into d (exact: the phrases as a
@@ -322,7 +307,6 @@ type stream struct {
 	mu    sync.Mutex
 	d     *decoder // nil once released
 	exact *decoder // the exact-phrase pass (PhraseGrammarMin); nil for none
-	more  []member // ensemble decodes of a closed grammar (GrammarEnsemble)
 	buf   []int16
 	last  string
 }
@@ -349,16 +333,6 @@ func (s *stream) Write(samples []int16) error {
 			s.dropExact()
 		} else if s.r.cfg.CMNAdapt {
 			s.exact.cmnUpdate()
-		}
-	}
-	for i := range s.more {
-		m := &s.more[i]
-		m.buf = m.cond.Process(m.buf[:0], samples)
-		if err := m.d.process(m.buf, false); err != nil {
-			return err
-		}
-		if s.r.cfg.CMNAdapt {
-			m.d.cmnUpdate()
 		}
 	}
 	return nil
@@ -418,22 +392,6 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		return asr.Result{}, err
 	}
 	res := s.result(d)
-	if len(s.more) > 0 {
-		all := []asr.Result{res}
-		for i := range s.more {
-			m := &s.more[i]
-			if s.batch {
-				m.buf = m.cond.Flush(m.cond.Process(m.buf[:0], s.raw))
-			} else {
-				m.buf = m.cond.Flush(m.buf[:0])
-			}
-			perr := m.d.process(m.buf, s.batch)
-			if eerr := m.d.end(); perr == nil && eerr == nil {
-				all = append(all, s.result(m.d))
-			}
-		}
-		res = averageResults(all, s.nbest)
-	}
 	if x := s.exact; x != nil {
 		perr := x.process(s.buf, s.batch)
 		if eerr := x.end(); perr == nil && eerr == nil {
@@ -467,10 +425,6 @@ func (s *stream) releaseLocked() {
 		s.r.release(s.exact)
 		s.exact = nil
 	}
-	for _, m := range s.more {
-		s.r.release(m.d)
-	}
-	s.more = nil
 }
 
 func (s *stream) Close() error {
@@ -483,9 +437,6 @@ func (s *stream) Close() error {
 	err := s.d.end()
 	if s.exact != nil {
 		s.exact.end()
-	}
-	for _, m := range s.more {
-		m.d.end()
 	}
 	s.releaseLocked()
 	return err

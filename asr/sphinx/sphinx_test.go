@@ -326,34 +326,6 @@ func TestMergeResults(t *testing.T) {
 	}
 }
 
-// TestGrammarEnsemble decodes the human digits with three decodes per
-// utterance: the answers stay consistent (no alternative above the text)
-// and every decoder goes back to the pool.
-func TestGrammarEnsemble(t *testing.T) {
-	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 3; c.GrammarEnsemble = 3 })
-	ok := 0
-	for d := 0; d < 10; d++ {
-		res := decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarDigit})
-		if res.Text == asr.DigitWords[d] {
-			ok++
-		}
-		for _, a := range res.Alternatives {
-			if a.Confidence > res.Confidence {
-				t.Errorf("digit %d: alternative %q %.2f above %q %.2f", d, a.Text, a.Confidence, res.Text, res.Confidence)
-			}
-		}
-	}
-	if ok < 7 {
-		t.Errorf("%d/10 digits right, want at least 7", ok)
-	}
-	r.mu.Lock()
-	created := r.created
-	r.mu.Unlock()
-	if created != 3 || len(r.idle) != 3 {
-		t.Errorf("%d decoders created, %d idle: want 3 and 3", created, len(r.idle))
-	}
-}
-
 // TestBandwidthExtension: the built-in extension decodes the human
 // digits; a bad model file is a clear error at New.
 func TestBandwidthExtension(t *testing.T) {
@@ -366,6 +338,9 @@ func TestBandwidthExtension(t *testing.T) {
 	}
 	if ok < 7 {
 		t.Errorf("%d/10 digits right with the extension, want at least 7", ok)
+	}
+	if !r.bweFor(asr.Hints{Grammar: asr.GrammarDigit}) || r.bweFor(asr.Hints{Grammar: asr.GrammarDigits}) || r.bweFor(asr.Hints{Phrases: []string{"lost card"}}) {
+		t.Error("by default only the single-digit grammar gets the extension")
 	}
 	dir := t.TempDir()
 	bad := dir + "/bwe.json"

@@ -63,7 +63,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	modelDir := fs.String("model-dir", def.ModelDir, "sphinx: model directory (en-us/ and cmudict-en-us.dict)")
 	bweModel := fs.String("bwe", def.BWE, `sphinx: bandwidth extension of narrowband input: "none", "builtin" or a model file (asr/bwe)`)
 	bweGain := fs.Float64("bwe-gain-db", def.BWEGainDB, "sphinx: gain of the synthesized high band, dB")
-	ensemble := fs.Int("grammar-ensemble", def.GrammarEnsemble, "sphinx: decodes of a narrowband closed grammar with different fill noise, confidences averaged (1: one)")
+	bweGrammars := fs.String("bwe-grammars", strings.Join(def.BWEGrammars, ","), "sphinx: closed grammars that get the bandwidth extension, comma-separated")
+	bwePhrases := fs.Bool("bwe-phrases", def.BWEPhrases, "sphinx: bandwidth extension for open requests too (not only closed grammars)")
 	condSeed := fs.Uint64("cond-seed", def.Condition.Seed, "sphinx: seed of the band-fill and bandwidth extension noise")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
 	if err := fs.Parse(args); err != nil {
@@ -107,7 +108,13 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.BWE = *bweModel
 		cfg.BWEGainDB = *bweGain
 		cfg.Condition.Seed = *condSeed
-		cfg.GrammarEnsemble = *ensemble
+		cfg.BWEPhrases = *bwePhrases
+		cfg.BWEGrammars = nil
+		for _, g := range strings.Split(*bweGrammars, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				cfg.BWEGrammars = append(cfg.BWEGrammars, g)
+			}
+		}
 		cfg.Batch = *batch
 		cfg.BatchGrammars = *batchG
 		cfg.GrammarWIP = *gwip

@@ -33,7 +33,9 @@ func main() {
 	mixw := flag.String("mixw", "", "also write the model's mixture weights (from sendump) to this file")
 	model := flag.String("model", sphinx.DefaultModelDir, "model directory")
 	def := sphinx.DefaultConfig()
-	bweModel := flag.String("bwe", def.BWE, `bandwidth extension: "none", "builtin" or a model file (default: the recognizer's)`)
+	// The built-in transform was estimated without the extension (with
+	// it, re-estimated, it measured worse: BENCHMARKS.md).
+	bweModel := flag.String("bwe", "none", `bandwidth extension: "none", "builtin" or a model file`)
 	bweGain := flag.Float64("bwe-gain-db", def.BWEGainDB, "gain of the synthesized band, dB")
 	fold := flag.Float64("fold-db", def.Condition.FoldDB, "mirror image gain, dB (0: none)")
 	flag.Parse()
