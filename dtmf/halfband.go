@@ -51,7 +51,7 @@ func (d *Detector) processHalf(samples []int16, out []Detection) []Detection {
 			f := (16*h3 + 9*(h2+h4) - (h0 + b)) * (1.0 / 32)
 			e += a*a + b*b
 			h0, h1, h2, h3, h4 = h2, h3, h4, a, b
-			hb.yb[ny] = clip16(f)
+			hb.yb[ny] = int16(f * histScale)
 			ny++
 			s[0], t[0] = k[0]*s[0]+(f-t[0]), s[0]
 			s[1], t[1] = k[1]*s[1]+(f-t[1]), s[1]
@@ -78,13 +78,8 @@ func (d *Detector) processHalf(samples []int16, out []Detection) []Detection {
 	return out
 }
 
-// clip16 converts v to int16 (toward zero), saturating.
-func clip16(v float64) int16 {
-	if v >= 32767 {
-		return 32767
-	}
-	if v <= -32768 {
-		return -32768
-	}
-	return int16(v)
-}
+// histScale scales the filtered samples for the weak path's int16
+// history so that they cannot overflow: the filter's taps sum to 36/32 in
+// magnitude, so |y| <= 36864, and 36864 * 0.888 < 32767. The
+// confirmation's measures are all ratios, so the scale does not matter.
+const histScale = 0.888

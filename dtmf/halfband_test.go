@@ -9,7 +9,8 @@ import (
 
 // halfGain passes a 16 kHz sine of f Hz through the detector's half-band
 // decimator and returns the amplitude at fout Hz of the 8 kHz output (as
-// the weak path's history keeps it) over the input amplitude.
+// the weak path's history keeps it, less its scale) over the input
+// amplitude.
 func halfGain(t *testing.T, f, fout float64) float64 {
 	t.Helper()
 	d, err := NewDetector(16000, DefaultParams())
@@ -32,7 +33,7 @@ func halfGain(t *testing.T, f, fout float64) float64 {
 		im += v * math.Sin(ph)
 		m++
 	}
-	return 2 * math.Hypot(re, im) / float64(m) / a
+	return 2 * math.Hypot(re, im) / float64(m) / a / histScale
 }
 
 func TestHalfBandResponse(t *testing.T) {
@@ -97,5 +98,36 @@ func TestHalfBandFraming(t *testing.T) {
 	// Times are in input (16 kHz) samples: the first tone starts at 480.
 	if s := want[0].Start; s < 480-160 || s > 480+160 {
 		t.Errorf("first digit starts at sample %d, want about 480", s)
+	}
+}
+
+// TestHalfBandFullScale: full-scale input (the filter can reach 36/32 of
+// full scale) keeps the weak path's history exact and unwrapped.
+func TestHalfBandFullScale(t *testing.T) {
+	d, _ := NewDetector(16000, DefaultParams())
+	rng := rand.New(rand.NewPCG(2, 2))
+	in := make([]int16, 2*len(d.hist))
+	for i := range in {
+		in[i] = []int16{-32768, 32767}[rng.IntN(2)]
+	}
+	d.Process(in, nil)
+	x := func(j int) float64 {
+		if j < 0 {
+			return 0
+		}
+		return float64(in[j])
+	}
+	n := int(d.samples)
+	peak := 0.0
+	for i := n - len(d.hist); i < n; i++ {
+		y := (16*x(2*i-2) + 9*(x(2*i-3)+x(2*i-1)) - (x(2*i-5) + x(2*i+1))) / 32
+		peak = max(peak, math.Abs(y))
+		got := d.hist[i&(len(d.hist)-1)]
+		if want := y * histScale; math.Abs(float64(got)-want) >= 1 {
+			t.Fatalf("output %d: history %d, want %.1f (filtered %.0f)", i, got, want, y)
+		}
+	}
+	if peak < 36000 {
+		t.Errorf("the input reached only %.0f after the filter: the test does not probe the overflow", peak)
 	}
 }
