@@ -45,6 +45,10 @@ type Config struct {
 	Targets map[string]Target `yaml:"targets"`
 	// Intents the speech recognizer and classifier understand (see nlu.Intent).
 	Intents []nlu.Intent `yaml:"intents"`
+	// OutOfScope are requests callers make that the line does not handle
+	// ("what's the weather"); the classifier learns them as "none of the
+	// intents".
+	OutOfScope []string `yaml:"out_of_scope"`
 	// Flow is the call flow.
 	Flow Flow `yaml:"flow"`
 	// Speech configures recognition (speech-first menus).

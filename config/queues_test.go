@@ -31,3 +31,15 @@ queues:
 		}
 	}
 }
+
+// TestOutOfScopeInMainConfig: a line's config carries its out-of-scope
+// examples beside its intents, as a standalone intents file does.
+func TestOutOfScopeInMainConfig(t *testing.T) {
+	c, err := Parse([]byte(minimal+"intents:\n  - {name: balance, examples: [check my balance]}\nout_of_scope:\n  - play some music\n  - what is the weather like\n"), "line.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.OutOfScope) != 2 || c.OutOfScope[1] != "what is the weather like" {
+		t.Errorf("out_of_scope %q", c.OutOfScope)
+	}
+}

@@ -23,7 +23,7 @@ func TrainClassifier(cfg *config.Config) (*nlu.Classifier, error) {
 	if len(intents) == 0 {
 		return nil, nil
 	}
-	return nlu.Train(intents, nlu.Options{})
+	return nlu.Train(intents, nlu.Options{OutOfScope: cfg.OutOfScope})
 }
 
 // TextListener is a Listener for typed input: what the caller types goes

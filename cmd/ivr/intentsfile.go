@@ -18,5 +18,5 @@ func loadIntents(path string) (*nlu.File, error) {
 	if cerr != nil || len(cfg.Intents) == 0 {
 		return nil, err
 	}
-	return &nlu.File{Intents: cfg.Intents}, nil
+	return &nlu.File{Intents: cfg.Intents, OutOfScope: cfg.OutOfScope}, nil
 }
