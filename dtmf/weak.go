@@ -618,17 +618,15 @@ func (d *Detector) sinusoid2(x []float64, f0, fn float64) (steady, coh, ft float
 // gram returns the sums over m = 0..n-1 of cos(a m)cos(b m), cos(a m)sin(b m)
 // and sin(a m)sin(b m).
 func gram(n int, a, b float64) (cc, cs, ss float64) {
-	cc = 0.5 * (sumCos(n, a-b) + sumCos(n, a+b))
-	ss = 0.5 * (sumCos(n, a-b) - sumCos(n, a+b))
-	cs = 0.5 * (sumSin(n, a+b) - sumSin(n, a-b))
+	cc, cs, _, ss = gram4(n, a, b)
 	return
 }
 
 // gram4 is gram with sin(a m)cos(b m) as well.
 func gram4(n int, a, b float64) (cc, cs, sc, ss float64) {
-	cc, cs, ss = gram(n, a, b)
-	sc = 0.5 * (sumSin(n, a+b) + sumSin(n, a-b))
-	return
+	di, dr := sumExp(n, a-b)
+	pi, pr := sumExp(n, a+b)
+	return 0.5 * (dr + pr), 0.5 * (pi - di), 0.5 * (pi + di), 0.5 * (dr - pr)
 }
 
 // solve solves the 10 unknowns of the augmented system g by Gaussian
@@ -705,17 +703,6 @@ func fit2(n int, w0, w1 float64, p [4]float64) (coef [4]float64, explained float
 		explained += coef[i] * p[i]
 	}
 	return coef, explained, true
-}
-
-// sumCos and sumSin are the sums of cos(an) and sin(an) for n = 0..N-1.
-func sumCos(n int, a float64) float64 {
-	_, re := sumExp(n, a)
-	return re
-}
-
-func sumSin(n int, a float64) float64 {
-	im, _ := sumExp(n, a)
-	return im
 }
 
 // sumExp returns the imaginary and real parts of the sum of e^{jan}, n =
