@@ -94,3 +94,16 @@ func TestPosteriors(t *testing.T) {
 		t.Fatalf("empty: %+v", res)
 	}
 }
+
+func TestAverageResults(t *testing.T) {
+	res := averageResults([]asr.Result{
+		{Text: "eight", Confidence: 0.6, Alternatives: []asr.Alternative{{Text: "six", Confidence: 0.4}}},
+		{Text: "six", Confidence: 0.9, Alternatives: []asr.Alternative{{Text: "eight", Confidence: 0.1}}},
+	}, 4)
+	if res.Text != "six" || math.Abs(res.Confidence-0.65) > 1e-9 || len(res.Alternatives) != 1 || math.Abs(res.Alternatives[0].Confidence-0.35) > 1e-9 || !res.Final {
+		t.Fatalf("%+v", res)
+	}
+	if res := averageResults([]asr.Result{{}, {}}, 4); res.Text != "" || res.Confidence != 0 {
+		t.Fatalf("empty: %+v", res)
+	}
+}

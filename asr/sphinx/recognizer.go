@@ -231,6 +231,13 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 	if !r.bweFor(h) {
 		cc.BWE = nil
 	}
+	// With BWECombine the stream decodes without the extension and, on a
+	// second decoder when one is free, with it.
+	ext := cc
+	combine := cc.BWE != nil && r.cfg.BWECombine && rate < audio.Rate16k
+	if combine {
+		cc.BWE = nil
+	}
 	cond, err := asr.NewConditioner(rate, cc)
 	if err != nil {
 		return nil, fmt.Errorf("sphinx: %w: %d Hz", err, rate)
@@ -258,7 +265,27 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 			}
 		}
 	}
+	if combine {
+		if d2 := r.tryAcquire(); d2 != nil {
+			cd2, err := asr.NewConditioner(rate, ext)
+			if err == nil {
+				err = r.prepare(d2, h, false, rate, batch)
+			}
+			if err != nil {
+				r.release(d2)
+			} else {
+				st.ext = &member{d: d2, cond: cd2}
+			}
+		}
+	}
 	return st, nil
+}
+
+// member is a further decode of the same audio with other conditioning.
+type member struct {
+	d    *decoder
+	cond *asr.Conditioner
+	buf  []int16
 }
 
 // bweFor reports whether streams with hints h get the bandwidth
@@ -307,6 +334,7 @@ type stream struct {
 	mu    sync.Mutex
 	d     *decoder // nil once released
 	exact *decoder // the exact-phrase pass (PhraseGrammarMin); nil for none
+	ext   *member  // the decode with the bandwidth extension (BWECombine); nil for none
 	buf   []int16
 	last  string
 }
@@ -333,6 +361,15 @@ func (s *stream) Write(samples []int16) error {
 			s.dropExact()
 		} else if s.r.cfg.CMNAdapt {
 			s.exact.cmnUpdate()
+		}
+	}
+	if m := s.ext; m != nil {
+		m.buf = m.cond.Process(m.buf[:0], samples)
+		if err := m.d.process(m.buf, false); err != nil {
+			return err
+		}
+		if s.r.cfg.CMNAdapt {
+			m.d.cmnUpdate()
 		}
 	}
 	return nil
@@ -392,6 +429,17 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		return asr.Result{}, err
 	}
 	res := s.result(d)
+	if m := s.ext; m != nil {
+		if s.batch {
+			m.buf = m.cond.Flush(m.cond.Process(m.buf[:0], s.raw))
+		} else {
+			m.buf = m.cond.Flush(m.buf[:0])
+		}
+		perr := m.d.process(m.buf, s.batch)
+		if eerr := m.d.end(); perr == nil && eerr == nil {
+			res = averageResults([]asr.Result{res, s.result(m.d)}, s.nbest)
+		}
+	}
 	if x := s.exact; x != nil {
 		perr := x.process(s.buf, s.batch)
 		if eerr := x.end(); perr == nil && eerr == nil {
@@ -425,6 +473,10 @@ func (s *stream) releaseLocked() {
 		s.r.release(s.exact)
 		s.exact = nil
 	}
+	if s.ext != nil {
+		s.r.release(s.ext.d)
+		s.ext = nil
+	}
 }
 
 func (s *stream) Close() error {
@@ -437,6 +489,9 @@ func (s *stream) Close() error {
 	err := s.d.end()
 	if s.exact != nil {
 		s.exact.end()
+	}
+	if s.ext != nil {
+		s.ext.d.end()
 	}
 	s.releaseLocked()
 	return err

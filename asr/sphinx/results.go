@@ -50,6 +50,42 @@ func mergeResults(a, b asr.Result, wa float64) asr.Result {
 	return out
 }
 
+// averageResults combines decodes of the same utterance: every text gets
+// its mean confidence over the results, and the text with the most wins
+// (the first result's on ties).
+func averageResults(rs []asr.Result, nalt int) asr.Result {
+	mass := map[string]float64{}
+	var order []string
+	add := func(t string, c float64) {
+		if t == "" {
+			return
+		}
+		if _, ok := mass[t]; !ok {
+			order = append(order, t)
+		}
+		mass[t] += c / float64(len(rs))
+	}
+	for _, r := range rs {
+		add(r.Text, r.Confidence)
+		for _, a := range r.Alternatives {
+			add(a.Text, a.Confidence)
+		}
+	}
+	out := asr.Result{Final: true}
+	if len(order) == 0 {
+		return out
+	}
+	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
+	out.Text, out.Confidence = order[0], clamp01(mass[order[0]])
+	for _, t := range order[1:] {
+		if len(out.Alternatives) >= nalt {
+			break
+		}
+		out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(mass[t])})
+	}
+	return out
+}
+
 // posteriors turns the n-best paths into a final result: each distinct
 // text gets the softmax mass of its paths (scores times scale, in nats),
 // which is the confidence of Text and of the alternatives. Paths beyond the

@@ -355,3 +355,31 @@ func TestBandwidthExtension(t *testing.T) {
 		}
 	}
 }
+
+// TestBandwidthExtensionCombined decodes single digits with and without
+// the extension on two pooled decoders: answers stay consistent and both
+// decoders go back to the pool.
+func TestBandwidthExtensionCombined(t *testing.T) {
+	r := newTestRecognizer(t, func(c *Config) { c.Decoders = 2; c.BWECombine = true })
+	ok := 0
+	for d := 0; d < 10; d++ {
+		res := decode(t, r, loadDigit(t, d), asr.Hints{Grammar: asr.GrammarDigit})
+		if res.Text == asr.DigitWords[d] {
+			ok++
+		}
+		for _, a := range res.Alternatives {
+			if a.Confidence > res.Confidence {
+				t.Errorf("digit %d: alternative %q %.2f above %q %.2f", d, a.Text, a.Confidence, res.Text, res.Confidence)
+			}
+		}
+	}
+	if ok < 7 {
+		t.Errorf("%d/10 digits right, want at least 7", ok)
+	}
+	r.mu.Lock()
+	created := r.created
+	r.mu.Unlock()
+	if created != 2 || len(r.idle) != 2 {
+		t.Errorf("%d decoders created, %d idle: want 2 and 2", created, len(r.idle))
+	}
+}

@@ -64,6 +64,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	bweModel := fs.String("bwe", def.BWE, `sphinx: bandwidth extension of narrowband input: "none", "builtin" or a model file (asr/bwe)`)
 	bweGain := fs.Float64("bwe-gain-db", def.BWEGainDB, "sphinx: gain of the synthesized high band, dB")
 	bweGrammars := fs.String("bwe-grammars", strings.Join(def.BWEGrammars, ","), "sphinx: closed grammars that get the bandwidth extension, comma-separated")
+	bweCombine := fs.Bool("bwe-combine", def.BWECombine, "sphinx: decode with and without the bandwidth extension and average the confidences")
 	bwePhrases := fs.Bool("bwe-phrases", def.BWEPhrases, "sphinx: bandwidth extension for open requests too (not only closed grammars)")
 	condSeed := fs.Uint64("cond-seed", def.Condition.Seed, "sphinx: seed of the band-fill and bandwidth extension noise")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
@@ -109,6 +110,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg.BWEGainDB = *bweGain
 		cfg.Condition.Seed = *condSeed
 		cfg.BWEPhrases = *bwePhrases
+		cfg.BWECombine = *bweCombine
 		cfg.BWEGrammars = nil
 		for _, g := range strings.Split(*bweGrammars, ",") {
 			if g = strings.TrimSpace(g); g != "" {
