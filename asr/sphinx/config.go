@@ -7,7 +7,9 @@
 // grammar for closed answers (digits, yes/no) and a small bigram language
 // model built from the intents' example phrases for open requests.
 // Narrowband (telephone) audio is upsampled and its empty upper band is
-// filled with a low noise floor before decoding (see asr.Conditioner).
+// filled with a low noise floor and a mirror image before decoding (see
+// asr.Conditioner); single digits are also decoded with a learned
+// bandwidth extension (package asr/bwe) and the two results averaged.
 package sphinx
 
 import (
