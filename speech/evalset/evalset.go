@@ -39,8 +39,11 @@ var Sets = []string{"bank", "courier", "digits-human", "digits-tts"}
 // Splits lists the split names: dev for tuning, test for reporting once,
 // and, for the request sets, train: the intents file's own examples and
 // out-of-scope examples spoken through the channel, for adapting a
-// classifier to the recognizer's errors without touching dev or test.
-var Splits = []string{"dev", "test", "train"}
+// classifier to the recognizer's errors without touching dev or test;
+// for digits-tts, val: digits by five further voices that neither dev nor
+// test uses, to check that a setting chosen on dev carries over to voices
+// it was not chosen on.
+var Splits = []string{"dev", "test", "train", "val"}
 
 // Item is one labelled recording.
 type Item struct {
@@ -72,6 +75,16 @@ var Voices = []Voice{
 	{"espeak-ng", "en-gb-x-rp+f4"},
 }
 
+// ValVoices speak the digits-tts val split: espeak-ng accents and
+// variants that Voices does not use.
+var ValVoices = []Voice{
+	{"espeak-ng", "en-gb-x-gbclan"},
+	{"espeak-ng", "en-gb-x-gbcwmd+f1"},
+	{"espeak-ng", "en-us+m4"},
+	{"espeak-ng", "en-gb-x-rp+m2"},
+	{"espeak-ng", "en-029+f5"},
+}
+
 // Options control generation.
 type Options struct {
 	// PerText is how many renderings (voice and channel) each request
@@ -99,7 +112,7 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 	if opts.PerText <= 0 {
 		opts.PerText = 2
 	}
-	if split != "dev" && split != "test" && split != "train" {
+	if split != "dev" && split != "test" && split != "train" && split != "val" {
 		return nil, fmt.Errorf("evalset: unknown split %q", split)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -118,6 +131,8 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 		splitSeed = 2
 	case "train":
 		splitSeed = 3
+	case "val":
+		splitSeed = 4
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, splitSeed*1000+uint64(len(set))))
 	var items []Item
@@ -135,6 +150,9 @@ func Generate(dir, set, split string, opts Options) ([]Item, error) {
 		if split == "train" {
 			return nil, fmt.Errorf("evalset: %s has no train split", set)
 		}
+	}
+	if split == "val" && set != "digits-tts" {
+		return nil, fmt.Errorf("evalset: only digits-tts has a val split")
 	}
 	switch set {
 	case "digits-human":
@@ -230,8 +248,11 @@ var digitWord = [10]string{"zero", "one", "two", "three", "four", "five", "six",
 // first half of Voices and test the second, so the split separates voices.
 func genTTSDigits(dir, split string, rng *rand.Rand) ([]Item, error) {
 	vs := Voices[:len(Voices)/2]
-	if split == "test" {
+	switch split {
+	case "test":
 		vs = Voices[len(Voices)/2:]
+	case "val":
+		vs = ValVoices
 	}
 	var items []Item
 	for vi, v := range vs {

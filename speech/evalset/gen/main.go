@@ -3,7 +3,7 @@
 //
 //	go run ./speech/evalset/gen -set bank -split dev -out /tmp/eval/bank-dev
 //
-// Sets: bank, courier, digits-human, digits-tts; splits: dev, test.
+// Sets: bank, courier, digits-human, digits-tts; splits: dev, test, train (bank, courier), val (digits-tts: voices neither dev nor test uses).
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 
 func main() {
 	set := flag.String("set", "bank", fmt.Sprintf("set to generate: %v", evalset.Sets))
-	split := flag.String("split", "dev", "split: dev (tuning) or test (reporting)")
+	split := flag.String("split", "dev", "split: dev (tuning), test (reporting), train (bank, courier), val (digits-tts, other voices)")
 	out := flag.String("out", "", "output directory (required)")
 	per := flag.Int("per", 2, "renderings per request text (voice and channel)")
 	seed := flag.Uint64("seed", 0, "seed for voices and channel draws")
