@@ -13,7 +13,9 @@ func TestNormalize(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"I lost my Card!", "i lost my card"},
 		{"  What's   my balance? ", "what's my balance"},
-		{"press 1, then 23", "press one then two three"},
+		{"press 1, then 23", "press one then twenty three"},
+		{"call 0800 4271 or 112", "call zero eight zero zero four two seven one or one hundred twelve"},
+		{"24/7", "twenty four seven"},
 		{"'quoted' words", "quoted words"},
 		{"", ""},
 		{"...", ""},

@@ -3,24 +3,38 @@ package asr
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/openivr/ivr/internal/numwords"
 )
 
 // Normalize lower-cases s, replaces punctuation with spaces (keeping
-// apostrophes inside words), spells out single digits and collapses
-// white space, so that transcripts from different engines compare equal.
+// apostrophes inside words), spells out numbers as callers say them (0-999
+// as words, "24" as "twenty four"; longer or zero-led strings digit by
+// digit, the way the intent classifier does) and collapses white space,
+// so that transcripts from different engines compare equal.
 func Normalize(s string) string {
 	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
+	s = strings.ToLower(s)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r >= '0' && r <= '9':
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			b.WriteByte(' ')
+			b.Write(numwords.AppendCardinal(nil, s[i:j]))
+			b.WriteByte(' ')
+			i = j
+			continue
 		case unicode.IsLetter(r) || r == '\'':
 			b.WriteRune(r)
-		case r >= '0' && r <= '9':
-			b.WriteByte(' ')
-			b.WriteString(DigitWords[r-'0'])
-			b.WriteByte(' ')
 		default:
 			b.WriteByte(' ')
 		}
+		i += size
 	}
 	f := strings.Fields(b.String())
 	for i, w := range f {

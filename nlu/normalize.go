@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"bytes"
+	"github.com/openivr/ivr/internal/numwords"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -87,15 +88,6 @@ func appendSpaced(dst []byte, space bool) []byte {
 	return dst
 }
 
-var (
-	numOnes = [...]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-		"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
-	numTens = [...]string{"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
-	// The irregular ordinals (the rest add "th", "-y" becomes "-ieth").
-	numOrdinals = map[string]string{"one": "first", "two": "second", "three": "third", "five": "fifth",
-		"eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
-)
-
 // appendSpelledNumber spells the number token that starts at text[i] (a
 // digit at the start of a token) when the token is all digits, or an
 // ordinal up to 999th: 0-999 as words ("24" becomes
@@ -121,57 +113,16 @@ func appendSpelledNumber(dst []byte, text string, i int) ([]byte, int, bool) {
 			return dst, i, false
 		}
 		start := len(dst)
-		dst = appendCardinal(dst, text[i:j])
+		dst = numwords.AppendCardinal(dst, text[i:j])
 		last := bytes.LastIndexByte(dst[start:], ' ') + start + 1
 		word := string(dst[last:])
 		dst = dst[:last]
-		if o, ok := numOrdinals[word]; ok {
-			return append(dst, o...), k, true
-		}
-		if strings.HasSuffix(word, "y") {
-			return append(append(dst, word[:len(word)-1]...), "ieth"...), k, true
-		}
-		return append(append(dst, word...), "th"...), k, true
+		return append(dst, numwords.Ordinal(word)...), k, true
 	}
 	if j < len(text) && text[j] >= utf8.RuneSelf {
 		return dst, i, false // a letter or digit beyond ASCII follows
 	}
-	return appendCardinal(dst, text[i:j]), j, true
-}
-
-// appendCardinal spells a string of 1-3 digits with no leading zero as
-// words, and any other digit string digit by digit.
-func appendCardinal(dst []byte, digits string) []byte {
-	if len(digits) > 3 || len(digits) > 1 && digits[0] == '0' {
-		for n := 0; n < len(digits); n++ {
-			if n > 0 {
-				dst = append(dst, ' ')
-			}
-			dst = append(dst, numOnes[digits[n]-'0']...)
-		}
-		return dst
-	}
-	v := 0
-	for n := 0; n < len(digits); n++ {
-		v = v*10 + int(digits[n]-'0')
-	}
-	if v >= 100 {
-		dst = append(append(dst, numOnes[v/100]...), " hundred"...)
-		if v %= 100; v == 0 {
-			return dst
-		}
-		dst = append(dst, ' ')
-	}
-	switch {
-	case v < 20:
-		dst = append(dst, numOnes[v]...)
-	default:
-		dst = append(dst, numTens[v/10]...)
-		if v%10 != 0 {
-			dst = append(append(dst, ' '), numOnes[v%10]...)
-		}
-	}
-	return dst
+	return numwords.AppendCardinal(dst, text[i:j]), j, true
 }
 
 // isWordByte reports an ASCII letter or digit, or an apostrophe (which
