@@ -22,6 +22,8 @@ import (
 	"math"
 	"os"
 	"sync"
+
+	"github.com/openivr/ivr/internal/fft"
 )
 
 // Version is the model file format this package reads.
@@ -219,12 +221,12 @@ type analyzer struct {
 	m      *Model
 	win    []float64 // periodic Hann, Frame samples
 	winPow float64   // sum of win^2
-	f      *fft
+	f      *fft.FFT
 	re, im []float64
 }
 
 func newAnalyzer(m *Model) *analyzer {
-	a := &analyzer{m: m, win: make([]float64, m.Frame), f: newFFT(m.FFT), re: make([]float64, m.FFT), im: make([]float64, m.FFT)}
+	a := &analyzer{m: m, win: make([]float64, m.Frame), f: fft.New(m.FFT), re: make([]float64, m.FFT), im: make([]float64, m.FFT)}
 	for i := range a.win {
 		a.win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(m.Frame))
 		a.winPow += a.win[i] * a.win[i]
@@ -249,7 +251,7 @@ func (a *analyzer) analyze(frame, feat, high []float64) float64 {
 	for i := len(frame); i < len(a.re); i++ {
 		a.re[i], a.im[i] = 0, 0
 	}
-	a.f.transform(a.re, a.im, -1)
+	a.f.Transform(a.re, a.im)
 	var total float64
 	for b, r := range m.inBins {
 		var e float64

@@ -1,6 +1,10 @@
 package bwe
 
-import "math"
+import (
+	"math"
+
+	"github.com/openivr/ivr/internal/fft"
+)
 
 // Extender adds a synthesized high band to a stream of narrowband speech
 // already resampled to the model's rate. Per hop it analyses the last
@@ -18,7 +22,7 @@ type Extender struct {
 	an     *analyzer
 	synWin []float64 // sqrt periodic Hann
 	binMag []float64 // per out band: sqrt(M / (nbins * sum win^2)), energy -> bin magnitude
-	inv    *fft
+	inv    *fft.FFT
 
 	hist   []float64   // last Frame input samples
 	pend   []float64   // samples of the hop being filled
@@ -47,7 +51,7 @@ func NewExtender(m *Model, gainDB float64, seed uint64) *Extender {
 		gain:   math.Pow(10, gainDB/10),
 		an:     newAnalyzer(m),
 		synWin: make([]float64, m.Frame),
-		inv:    newFFT(m.FFT),
+		inv:    fft.New(m.FFT),
 		hist:   make([]float64, m.Frame),
 		pend:   make([]float64, 0, m.Hop),
 		dry:    make([]float64, m.Hop, (m.Context+3)*m.Hop),
@@ -184,7 +188,7 @@ func (e *Extender) synth(level float64, high []float64) {
 	if !any {
 		return
 	}
-	e.inv.transform(e.re, e.im, 1)
+	e.inv.Inverse(e.re, e.im)
 	s := 1 / float64(m.FFT)
 	for i := range e.ola {
 		e.ola[i] += e.re[i] * s * e.synWin[i]
