@@ -15,6 +15,7 @@ test_pkgs=(
   sip-tester baresip                            # real SIP peers
   sox                                           # audio checks in tests
   pocketsphinx                                  # recognizer tools used by evaluations
+  pocketsphinx-testdata                         # a held-out wideband clip for the bandwidth extension's test
   chromium                                      # the call widget's browser tests
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
