@@ -2,14 +2,14 @@
 // per-frame speech probability into turn-taking events (speech start for
 // barge-in, speech end, maximum utterance, no input).
 //
-// The Detector is pure Go, allocation-free per frame and costs about 15 us
-// of CPU per 20 ms frame at 8 kHz (25 us at 16 kHz, decimation included).
-// It analyses 8 kHz audio (16 and 48 kHz input is decimated first, so
-// wideband content above 4 kHz is not used) with spectral, pitch and
-// modulation features over up to 3 s of context, an adaptive
-// minimum-statistics noise floor, and a small neural network trained on a
-// labelled mix of real speech, silence, line noise, tones and hold music
-// (see package vad/vadeval; measured quality in BENCHMARKS.md).
+// The Detector is pure Go and allocation-free per frame (its cost per
+// 20 ms frame is measured in BENCHMARKS.md). It analyses 8 kHz audio (16
+// and 48 kHz input is decimated first, so wideband content above 4 kHz is
+// not used) with spectral, pitch, modulation, partial-persistence and beat
+// features, each also averaged over about 200 ms, 1 s and 3 s, an adaptive
+// minimum-statistics noise floor, and a small two-layer neural network
+// trained on a labelled mix of real speech, silence, line noise, tones and
+// music (see package vad/vadeval and train_test.go).
 package vad
 
 import (
@@ -61,6 +61,9 @@ func New(rate int, cfg Config) (*Detector, error) {
 	}
 	if cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
 		return nil, fmt.Errorf("vad: smoothing %v outside [0, 1)", cfg.Smoothing)
+	}
+	if builtinErr != nil {
+		return nil, builtinErr
 	}
 	d := &Detector{rate: rate, cfg: cfg, model: &builtin}
 	d.ext = newExtractor()

@@ -34,6 +34,6 @@ func Example() {
 		}
 	}
 	// Output:
-	// speech-start at 680ms (onset 580ms)
-	// speech-end at 1.88s
+	// speech-start at 660ms (onset 560ms)
+	// speech-end at 1.86s
 }

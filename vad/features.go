@@ -22,26 +22,51 @@ const (
 	minLag = 20  // 2.5 ms at 8 kHz: 400 Hz, the highest pitch considered
 	maxLag = 128 // 16 ms at 8 kHz: 62.5 Hz, the lowest pitch considered
 
-	// numFeatures is the length of the model's input vector.
-	numFeatures = 38
+	// numRaw is the number of per-hop features; the model's input vector
+	// (numFeatures) holds them followed by three exponential moving
+	// averages of each, over about 200 ms, 1 s and 3 s: its memory of the
+	// recent past.
+	numRaw      = 45
+	numFeatures = 4 * numRaw
+	emaShort    = 0.9   // per hop: time constant 10 hops (200 ms)
+	emaLong     = 0.98  // per hop: time constant 50 hops (1 s)
+	emaVeryLong = 0.993 // per hop: time constant about 140 hops (3 s)
 
 	veryLongCtx = 150 // frames (3 s) for continuity statistics
 
 	modLen = 32 // frames (640 ms) for the syllabic modulation spectrum
+
+	// Spectral fine structure (the log spectrum less its 140 Hz moving
+	// average: harmonics and partials) over 250-3400 Hz, kept for the last
+	// fineHist hops to see how long partials stay put.
+	fineLo   = 16  // bin of 250 Hz
+	fineHi   = 218 // bin of 3400 Hz
+	fineBins = fineHi - fineLo
+	fineHist = 16
+	fineHalf = 4 // moving-average half width in bins
+
+	onsetLen  = 100 // hops (2 s) of onset envelope for the beat feature
+	beatMin   = 15  // lags of 300 ms to 1 s: 60-200 beats per minute
+	beatMax   = 50
+	maxPeakRn = 50 // cap on a partial's run length, hops
 )
 
 // bandEdges are the band boundaries in Hz, spaced roughly like the mel
 // scale over the telephone band and up to 4 kHz.
 var bandEdges = [numBands + 1]float64{60, 300, 600, 900, 1250, 1650, 2100, 2650, 3300, 4000}
 
-// featureNames documents the model's inputs, in order.
-var featureNames = [numFeatures]string{
+// featureNames documents the per-hop features, in order; the moving
+// averages follow under the same names with suffixes _ema200ms, _ema1s and
+// _ema3s.
+var featureNames = [numRaw]string{
 	"snr_b0", "snr_b1", "snr_b2", "snr_b3", "snr_b4", "snr_b5", "snr_b6", "snr_b7", "snr_b8",
 	"level_db", "snr_total", "flatness_db", "harmonicity", "pitch_jump", "flux", "centroid",
 	"snr_mean_200ms", "level_std_1s", "harm_mean_200ms", "flux_mean_200ms", "flat_mean_200ms",
 	"voiced_frac_1s", "flux_mean_1s", "snr_max_1s", "speechband_ratio", "level_delta",
 	"snr_prev", "harm_prev", "pitch_stable_200ms", "band_mod_1s", "mod_4hz", "centroid_std_1s",
 	"dip_300ms", "pause_frac_1s", "harm_std_1s", "mod_4hz_low", "pause_frac_3s", "voiced_frac_3s",
+	"fine_corr_40ms", "fine_corr_100ms", "fine_corr_300ms", "partial_run", "partial_long_frac",
+	"beat_strength", "flux_std_1s",
 }
 
 // extractor turns 20 ms hops of 8 kHz audio into feature vectors. It keeps
@@ -86,6 +111,18 @@ type extractor struct {
 	bandHist  [longCtx][numBands]float64
 
 	modCos, modSin [3][modLen]float64 // DFT rows for 3.1, 4.7 and 6.25 Hz
+
+	logPow   [numBins]float64
+	fine     [fineHist][fineBins]float64 // fine structure ring, by frames % fineHist
+	fineNorm [fineHist]float64           // its norm per hop (after removing the mean)
+	peakRun  [fineBins]float64           // hops each bin has held a partial (0: none)
+	runTmp   [fineBins]float64
+	onsets   [onsetLen]float64 // onset envelope ring (positive band flux)
+	beatVal  float64
+	raw      [numRaw]float64
+	ema1     [numRaw]float64
+	ema2     [numRaw]float64
+	ema3     [numRaw]float64
 }
 
 func newExtractor() *extractor {
@@ -143,10 +180,32 @@ func (e *extractor) reset() {
 	e.level3s, e.harm3s = [veryLongCtx]float64{}, [veryLongCtx]float64{}
 	e.prevBandDB = [numBands]float64{}
 	e.prevLag, e.prevLevel, e.prevSNR, e.prevHarm = 0, floorDB, 0, 0
+	e.fine = [fineHist][fineBins]float64{}
+	e.fineNorm = [fineHist]float64{}
+	e.peakRun = [fineBins]float64{}
+	e.onsets = [onsetLen]float64{}
+	e.beatVal = 0
+	e.ema1, e.ema2, e.ema3 = [numRaw]float64{}, [numRaw]float64{}, [numRaw]float64{}
 }
 
 // floorDB is the lowest level reported, so digital silence stays finite.
 const floorDB = -100
+
+// fastDB is toDB to within 0.001 dB, without a logarithm call: the
+// exponent of p plus a short series for the log of its mantissa.
+func fastDB(p float64) float64 {
+	if p <= 1e-10 {
+		return floorDB
+	}
+	b := math.Float64bits(p)
+	exp := float64(int((b>>52)&0x7ff) - 1023)
+	m := math.Float64frombits(b&^(0x7ff<<52) | 1023<<52) // in [1, 2)
+	// ln m = 2 atanh((m-1)/(m+1)), |t| <= 1/3: four terms of the series.
+	t := (m - 1) / (m + 1)
+	t2 := t * t
+	ln := 2 * t * (1 + t2*(1.0/3+t2*(1.0/5+t2*(1.0/7))))
+	return 10 * (exp*math.Log10(2) + ln/math.Ln10)
+}
 
 func toDB(p float64) float64 {
 	if p <= 1e-10 {
@@ -241,7 +300,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	}
 	pitchJump := 1.0
 	if lag > 0 && e.prevLag > 0 {
-		pitchJump = math.Min(1, math.Abs(math.Log(lag/e.prevLag)))
+		pitchJump = min(1, math.Abs(math.Log(lag/e.prevLag)))
 	}
 
 	// Noise floor by minimum statistics over the last 2 s of smoothed levels.
@@ -278,13 +337,22 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		e.subPos = 0
 	}
 
-	var flux float64
+	var flux, onset float64
 	if e.frames > 0 {
 		for b := 0; b < numBands; b++ {
-			flux += math.Abs(e.bandDB[b] - e.prevBandDB[b])
+			d := e.bandDB[b] - e.prevBandDB[b]
+			flux += math.Abs(d)
+			onset += max(0, d)
 		}
 		flux /= numBands
+		onset /= numBands
 	}
+	e.onsets[e.frames%onsetLen] = min(onset, 40)
+	fc40, fc100, fc300, prun, plong := e.fineStructure()
+	if e.frames%2 == 0 { // a 2 s statistic: every other hop is enough
+		e.beatVal = e.beat()
+	}
+	beat := e.beatVal
 
 	// Context statistics.
 	i := e.frames % longCtx
@@ -326,7 +394,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	}
 	nl := float64(nLong)
 	lvlMean := lvlSum / nl
-	lvlStd := math.Sqrt(math.Max(0, lvlSq/nl-lvlMean*lvlMean))
+	lvlStd := math.Sqrt(max(0, lvlSq/nl-lvlMean*lvlMean))
 
 	// Pitch held steady (music) rather than gliding (speech): the share of
 	// the last 200 ms whose pitch moved less than 3 % from the frame before.
@@ -350,7 +418,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 			s2 += v * v
 		}
 		m := s1 / nl
-		bandMod += math.Sqrt(math.Max(0, s2/nl-m*m))
+		bandMod += math.Sqrt(max(0, s2/nl-m*m))
 	}
 	bandMod /= numBands
 	for j := 0; j < nLong; j++ {
@@ -359,7 +427,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		centSq += v * v
 	}
 	centMean := centSum / nl
-	centStd := math.Sqrt(math.Max(0, centSq/nl-centMean*centMean))
+	centStd := math.Sqrt(max(0, centSq/nl-centMean*centMean))
 
 	// Syllabic modulation of the whole band and of the low (vowel) band.
 	mod := e.modulation(&e.levelHist, i, n)
@@ -370,13 +438,13 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	var hi300, lo300 = -1e9, 1e9
 	for j := 0; j < min(n, 15); j++ {
 		v := e.levelHist[(i-j+longCtx)%longCtx]
-		hi300, lo300 = math.Max(hi300, v), math.Min(lo300, v)
+		hi300, lo300 = max(hi300, v), min(lo300, v)
 	}
 	var hi1s = -1e9
 	var harmSum, harmSq float64
 	for j := 0; j < nLong; j++ {
 		idx := (i - j + longCtx) % longCtx
-		hi1s = math.Max(hi1s, e.levelHist[idx])
+		hi1s = max(hi1s, e.levelHist[idx])
 		harmSum += e.harmHist[idx]
 		harmSq += e.harmHist[idx] * e.harmHist[idx]
 	}
@@ -393,7 +461,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	n3 := min(n, veryLongCtx)
 	hi3s := -1e9
 	for j := 0; j < n3; j++ {
-		hi3s = math.Max(hi3s, e.level3s[j])
+		hi3s = max(hi3s, e.level3s[j])
 	}
 	var pauses3, voiced3 float64
 	for j := 0; j < n3; j++ {
@@ -407,40 +475,66 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 	pauses3 /= float64(n3)
 	voiced3 /= float64(n3)
 	hm := harmSum / nl
-	harmStd := math.Sqrt(math.Max(0, harmSq/nl-hm*hm))
+	harmStd := math.Sqrt(max(0, harmSq/nl-hm*hm))
 
+	r := &e.raw
 	for b := 0; b < numBands; b++ {
-		out[b] = clip(snr[b], -10, 60)
+		r[b] = clip(snr[b], -10, 60)
 	}
-	out[9] = level
-	out[10] = clip(snr[numBands], -10, 60)
-	out[11] = flatness
-	out[12] = harm
-	out[13] = pitchJump
-	out[14] = math.Min(flux, 40)
-	out[15] = centroid
-	out[16] = clip(snrMean, -10, 60)
-	out[17] = math.Min(lvlStd, 40)
-	out[18] = harmMean
-	out[19] = math.Min(fluxMean, 40)
-	out[20] = flatMean
-	out[21] = voiced / nl
-	out[22] = math.Min(fluxLong/nl, 40)
-	out[23] = clip(snrMax, -10, 60)
-	out[24] = sbRatio
-	out[25] = clip(level-e.prevLevel, -40, 40)
-	out[26] = clip(e.prevSNR, -10, 60)
-	out[27] = e.prevHarm
-	out[28] = stable
-	out[29] = math.Min(bandMod, 40)
-	out[30] = mod
-	out[31] = centStd
-	out[32] = math.Min(hi300-lo300, 60)
-	out[33] = pauses
-	out[34] = harmStd
-	out[35] = modLow
-	out[36] = pauses3
-	out[37] = voiced3
+	r[9] = level
+	r[10] = clip(snr[numBands], -10, 60)
+	r[11] = flatness
+	r[12] = harm
+	r[13] = pitchJump
+	r[14] = min(flux, 40)
+	r[15] = centroid
+	r[16] = clip(snrMean, -10, 60)
+	r[17] = min(lvlStd, 40)
+	r[18] = harmMean
+	r[19] = min(fluxMean, 40)
+	r[20] = flatMean
+	r[21] = voiced / nl
+	r[22] = min(fluxLong/nl, 40)
+	r[23] = clip(snrMax, -10, 60)
+	r[24] = sbRatio
+	r[25] = clip(level-e.prevLevel, -40, 40)
+	r[26] = clip(e.prevSNR, -10, 60)
+	r[27] = e.prevHarm
+	r[28] = stable
+	r[29] = min(bandMod, 40)
+	r[30] = mod
+	r[31] = centStd
+	r[32] = min(hi300-lo300, 60)
+	r[33] = pauses
+	r[34] = harmStd
+	r[35] = modLow
+	r[36] = pauses3
+	r[37] = voiced3
+
+	r[38] = fc40
+	r[39] = fc100
+	r[40] = fc300
+	r[41] = prun
+	r[42] = plong
+	r[43] = beat
+	var fs1, fs2 float64
+	for j := 0; j < nLong; j++ {
+		v := min(e.fluxHist[(i-j+longCtx)%longCtx], 40)
+		fs1 += v
+		fs2 += v * v
+	}
+	fm := fs1 / nl
+	r[44] = math.Sqrt(max(0, fs2/nl-fm*fm))
+	for k, v := range r {
+		if e.frames == 0 {
+			e.ema1[k], e.ema2[k], e.ema3[k] = v, v, v
+		} else {
+			e.ema1[k] = emaShort*e.ema1[k] + (1-emaShort)*v
+			e.ema2[k] = emaLong*e.ema2[k] + (1-emaLong)*v
+			e.ema3[k] = emaVeryLong*e.ema3[k] + (1-emaVeryLong)*v
+		}
+		out[k], out[numRaw+k], out[2*numRaw+k], out[3*numRaw+k] = v, e.ema1[k], e.ema2[k], e.ema3[k]
+	}
 
 	copy(e.prevBandDB[:], e.bandDB[:])
 	e.prevLag = lag
@@ -493,4 +587,135 @@ func clip(v, lo, hi float64) float64 {
 		return hi
 	}
 	return v
+}
+
+// fineStructure updates the spectral fine-structure history from the
+// current power spectrum and returns its correlation with 40, 100 and
+// 300 ms ago, and how long the current partials have lasted: the
+// power-weighted mean run length (hops, capped, over maxPeakRn) and the
+// power share of partials older than 200 ms. Music holds notes; speech
+// harmonics glide with the pitch and formants, and noise has no partials.
+func (e *extractor) fineStructure() (c40, c100, c300, run, long float64) {
+	lo, hi := fineLo-fineHalf, fineHi+fineHalf
+	lmax := float64(floorDB)
+	for k := lo; k < hi; k++ {
+		e.logPow[k] = fastDB(e.power[k])
+		lmax = max(lmax, e.logPow[k])
+	}
+	// The floor 50 dB below the peak keeps noise bins out of the shape.
+	for k := lo; k < hi; k++ {
+		e.logPow[k] = max(e.logPow[k], lmax-50)
+	}
+	slot := e.frames % fineHist
+	f := &e.fine[slot]
+	var win float64
+	for k := lo; k < lo+2*fineHalf+1; k++ {
+		win += e.logPow[k]
+	}
+	var mean float64
+	for j := 0; j < fineBins; j++ {
+		k := fineLo + j
+		f[j] = e.logPow[k] - win/(2*fineHalf+1)
+		mean += f[j]
+		if k+fineHalf+1 < hi {
+			win += e.logPow[k+fineHalf+1] - e.logPow[k-fineHalf]
+		}
+	}
+	mean /= fineBins
+	var norm float64
+	for j := range f {
+		f[j] -= mean
+		norm += f[j] * f[j]
+	}
+	e.fineNorm[slot] = math.Sqrt(norm)
+	corr := func(lag int) float64 {
+		if e.frames < lag {
+			return 0
+		}
+		s := (e.frames - lag) % fineHist
+		d := e.fineNorm[slot] * e.fineNorm[s]
+		if d < 1e-6 {
+			return 0
+		}
+		var c float64
+		g := &e.fine[s]
+		for j := range f {
+			c += f[j] * g[j]
+		}
+		return c / d
+	}
+	c40, c100, c300 = corr(2), corr(5), corr(15)
+
+	// Partials: local maxima standing 4 dB above the moving average and
+	// within 40 dB of the peak. A partial continues a run if a partial was
+	// in the same or a neighbouring bin in the previous hop (or, halved,
+	// one or two hops before).
+	var wSum, rSum, longSum float64
+	for j := 0; j < fineBins; j++ {
+		k := fineLo + j
+		prev := e.peakRun[j]
+		if j > 0 {
+			prev = max(prev, e.peakRun[j-1])
+		}
+		if j+1 < fineBins {
+			prev = max(prev, e.peakRun[j+1])
+		}
+		if f[j]+mean > 4 && e.logPow[k] > lmax-40 && e.logPow[k] >= e.logPow[k-1] && e.logPow[k] >= e.logPow[k+1] {
+			r := min(prev+1, maxPeakRn)
+			e.runTmp[j] = r
+			p := e.power[k]
+			wSum += p
+			rSum += p * r
+			if r > 10 {
+				longSum += p
+			}
+		} else {
+			// A drum hit or a breath masks partials for a hop or two:
+			// the run fades rather than ending at once.
+			e.runTmp[j] = e.peakRun[j] * 0.5
+			if e.runTmp[j] < 1 {
+				e.runTmp[j] = 0
+			}
+		}
+	}
+	e.peakRun = e.runTmp
+	if wSum > 1e-12 {
+		run, long = rSum/wSum/maxPeakRn, longSum/wSum
+	}
+	return c40, c100, c300, run, long
+}
+
+// beat returns the strongest normalised autocorrelation of the onset
+// envelope over the last 2 s at lags of 300 ms to 1 s: regular beats
+// (music) give high values, speech onsets are irregular.
+func (e *extractor) beat() float64 {
+	n := e.frames + 1
+	if n < onsetLen {
+		return 0
+	}
+	var x [onsetLen]float64
+	var m float64
+	for j := range x {
+		x[j] = e.onsets[(e.frames+1+j)%onsetLen] // oldest first
+		m += x[j]
+	}
+	m /= onsetLen
+	var r0 float64
+	for j := range x {
+		x[j] -= m
+		r0 += x[j] * x[j]
+	}
+	if r0 < 1e-9 {
+		return 0
+	}
+	best := 0.0
+	for lag := beatMin; lag <= beatMax; lag++ {
+		var r float64
+		for j := lag; j < onsetLen; j++ {
+			r += x[j] * x[j-lag]
+		}
+		r = r / r0 * onsetLen / float64(onsetLen-lag)
+		best = max(best, r)
+	}
+	return min(best, 1)
 }

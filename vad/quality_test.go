@@ -19,8 +19,8 @@ func TestModelQuality(t *testing.T) {
 		minAUC  float64
 		minPrec float64
 	}{
-		{vadeval.Config{Split: vadeval.Test, Rate: 8000, Items: 60, Seed: 101, SpeechDir: speechDataDir}, 0.92, 0.75},
-		{vadeval.Config{Split: vadeval.Test, Rate: 16000, Items: 30, Seed: 102, SpeechDir: speechDataDir}, 0.92, 0.75},
+		{vadeval.Config{Split: vadeval.Test, Rate: 8000, Items: 60, Seed: 101, SpeechDir: speechDataDir}, 0.96, 0.88},
+		{vadeval.Config{Split: vadeval.Test, Rate: 16000, Items: 30, Seed: 102, SpeechDir: speechDataDir}, 0.95, 0.85},
 	} {
 		items, err := vadeval.Generate(c.cfg)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -18,19 +19,90 @@ import (
 // The model is trained here, offline, on generated TRAIN sets only, and
 // written to model_weights.go:
 //
-//	go test ./vad -run TestTrainModel -vad.train -timeout 30m
+//	nice -n 10 go test ./vad -run TestTrainModel -vad.train -timeout 60m
 //
-// Model selection uses a validation part of the training set (the last 15 %
-// of its clips); the TEST split is never seen (it is measured by
-// TestModelQuality and `ivr eval vad`). Besides the training hold music, the
-// trainer mixes in up to 90 s from each track of Debian's
-// planetblupi-music-ogg and colobot-common-sounds (game music), converted
-// with sox, when they are installed:
+// The TEST split is never seen (it is measured by TestModelQuality and
+// `ivr eval vad`). Besides the training hold music of asterisk-moh-opsound,
+// the trainer mixes in up to 90 s from each track of four Debian packages
+// of free game music, converted with sox:
 //
-//	apt-get install planetblupi-music-ogg colobot-common-sounds sox
-var trainFlag = flag.Bool("vad.train", false, "train the VAD model and rewrite model_weights.go")
+//	apt-get install planetblupi-music-ogg colobot-common-sounds singularity-music drascula-music sox
+//
+// Every fourth of those tracks (in sorted order) is held out of fitting and
+// used only in the validation clips, so model selection (the best epoch;
+// the variants that `-vad.sweep` compares) is measured on music the fit
+// never heard, as the test split's hold music is.
+var (
+	trainFlag  = flag.Bool("vad.train", false, "train the VAD model and rewrite model_weights.go")
+	sweepFlag  = flag.Bool("vad.sweep", false, "train the model variants of sweepVariants and log their validation scores (writes nothing)")
+	musicCache = flag.String("vad.musiccache", "", "keep the training music converted by sox in this directory between runs (default: a temporary directory)")
+)
 
 const speechDataDir = "../../shared/data/speech"
+
+// trainMusic lists the Debian game-music tracks the trainer uses: a glob
+// and the second each track's excerpt starts at (Planet Blupi's tracks are
+// long loops whose intro repeats).
+var trainMusic = []struct {
+	pkg, glob string
+	start     string
+}{
+	{"planetblupi-music-ogg", "/usr/share/planetblupi/music/*.ogg", "120"},
+	{"colobot-common-sounds", "/usr/share/games/colobot/music/*.ogg", "0"},
+	{"singularity-music", "/usr/share/games/singularity/music/*.ogg", "20"},
+	{"drascula-music", "/usr/share/scummvm/drascula/audio/*.ogg", "0"},
+}
+
+// musicDirs converts up to 90 s of each training-music track to a 16 kHz
+// WAV and returns the directories of the tracks to fit on and of those
+// held out for validation.
+func musicDirs(t *testing.T) (fit, val string) {
+	var tracks []string
+	for _, m := range trainMusic {
+		g, _ := filepath.Glob(m.glob)
+		if len(g) == 0 {
+			t.Fatalf("no tracks at %s (apt-get install %s)", m.glob, m.pkg)
+		}
+		tracks = append(tracks, g...)
+	}
+	sort.Strings(tracks)
+	root := *musicCache
+	if root == "" {
+		root = t.TempDir()
+	}
+	fit, val = filepath.Join(root, "fit"), filepath.Join(root, "val")
+	for _, d := range []string{fit, val} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := map[string]string{}
+	for _, m := range trainMusic {
+		g, _ := filepath.Glob(m.glob)
+		for _, f := range g {
+			start[f] = m.start
+		}
+	}
+	for i, tr := range tracks {
+		dir := fit
+		if i%4 == 3 {
+			dir = val
+		}
+		name := strings.NewReplacer(" ", "_", "/", "_").Replace(strings.TrimPrefix(strings.TrimSuffix(tr, ".ogg"), "/usr/share/"))
+		out := filepath.Join(dir, name+".wav")
+		if _, err := os.Stat(out); err == nil {
+			continue
+		}
+		cmd := exec.Command("sox", tr, "-r", "16000", "-c", "1", "-b", "16", out+".tmp.wav", "trim", start[tr], "90")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sox %s: %v %s (apt-get install sox)", tr, err, b)
+		}
+		if err := os.Rename(out+".tmp.wav", out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fit, val
+}
 
 // hopFeatures runs the live detector over an item and returns the feature
 // vector of every hop, as the model sees them.
@@ -49,298 +121,417 @@ func hopFeatures(t testing.TB, it vadeval.Item) [][numFeatures]float64 {
 }
 
 type example struct {
-	x [numFeatures]float64
-	y float64
+	x     [numFeatures]float32
+	y     float32
+	music bool // a non-speech hop over music
 }
 
-func examples(t testing.TB, items []vadeval.Item) []example {
+// examples returns every stride-th hop of the items (consecutive hops are
+// much alike, so fitting on a subsample loses little and saves time).
+func examples(t testing.TB, items []vadeval.Item, stride int) []example {
 	var ex []example
 	for _, it := range items {
 		f := hopFeatures(t, it)
-		for h := range f {
-			y := 0.0
+		music := vadeval.BackgroundKind(it.Background) == "music"
+		for h := 0; h < len(f); h += stride {
+			e := example{music: music && !it.Speech[h]}
 			if it.Speech[h] {
-				y = 1
+				e.y = 1
 			}
-			ex = append(ex, example{f[h], y})
+			for i, v := range f[h] {
+				e.x[i] = float32(v)
+			}
+			ex = append(ex, e)
 		}
 	}
 	return ex
 }
 
-// trainer holds a float64 copy of the network and Adam moments.
-type trainer struct {
-	h           int
+// variant is one model configuration the trainer can fit.
+type variant struct {
+	name   string
+	inputs func(i int) bool // which inputs the model sees (others get scale 0)
+	h1, h2 int              // hidden units; h2 0 for one hidden layer
+	musicW float64          // loss weight of non-speech hops over music
+	l2     float64          // weight decay
+	noise  float64          // standard deviation of Gaussian noise added to the standardised inputs in fitting
+	epochs int
+}
+
+func allInputs(int) bool { return true }
+
+// chosen is the configuration TestTrainModel fits (picked by -vad.sweep on
+// the validation clips).
+var chosen = variant{name: "48-16, music x2, l2 1e-3", inputs: allInputs, h1: 48, h2: 16, musicW: 2, l2: 1e-3, epochs: 10}
+
+// sweepVariants are compared by -vad.sweep.
+var sweepVariants = []variant{
+	{name: "48-16, music x2, l2 3e-3", inputs: allInputs, h1: 48, h2: 16, musicW: 2, l2: 3e-3, epochs: 10},
+	{name: "48-16, music x2, l2 1e-2", inputs: allInputs, h1: 48, h2: 16, musicW: 2, l2: 1e-2, epochs: 10},
+	{name: "48-16, music x1, l2 1e-3", inputs: allInputs, h1: 48, h2: 16, musicW: 1, l2: 1e-3, epochs: 10},
+	{name: "64-16, music x2, l2 1e-3", inputs: allInputs, h1: 64, h2: 16, musicW: 2, l2: 1e-3, epochs: 10},
+}
+
+// net is the float64 training copy of an mlp with Adam moments.
+type net struct {
+	sizes       []int // inputs, hidden..., 1
 	mean, scale [numFeatures]float64
-	w1          [][numFeatures]float64
-	b1, w2      []float64
-	b2          float64
-	mw1, vw1    [][numFeatures]float64
-	mb1, vb1    []float64
-	mw2, vw2    []float64
-	mb2, vb2    float64
+	w, b        [][]float64 // per layer: w row-major out x in
+	mw, vw      [][]float64
+	mb, vb      [][]float64
+	gw, gb      [][]float64
+	act, delta  [][]float64 // per layer outputs (act[0] = standardised input)
 	step        int
 }
 
-func newTrainer(h int, ex []example, rng *rand.Rand) *trainer {
-	tr := &trainer{h: h}
+func newNet(v variant, ex []example, rng *rand.Rand) *net {
+	n := &net{sizes: []int{numFeatures, v.h1}}
+	if v.h2 > 0 {
+		n.sizes = append(n.sizes, v.h2)
+	}
+	n.sizes = append(n.sizes, 1)
 	for i := 0; i < numFeatures; i++ {
+		if !v.inputs(i) {
+			continue
+		}
 		var s, s2 float64
-		for _, e := range ex {
-			s += e.x[i]
-			s2 += e.x[i] * e.x[i]
+		for k := range ex {
+			x := float64(ex[k].x[i])
+			s += x
+			s2 += x * x
 		}
-		n := float64(len(ex))
-		m := s / n
-		sd := math.Sqrt(math.Max(s2/n-m*m, 1e-12))
-		tr.mean[i], tr.scale[i] = m, 1/sd
+		cnt := float64(len(ex))
+		m := s / cnt
+		sd := math.Sqrt(math.Max(s2/cnt-m*m, 1e-12))
+		n.mean[i], n.scale[i] = m, 1/sd
 	}
-	alloc := func() [][numFeatures]float64 { return make([][numFeatures]float64, h) }
-	tr.w1, tr.mw1, tr.vw1 = alloc(), alloc(), alloc()
-	tr.b1, tr.mb1, tr.vb1 = make([]float64, h), make([]float64, h), make([]float64, h)
-	tr.w2, tr.mw2, tr.vw2 = make([]float64, h), make([]float64, h), make([]float64, h)
-	lim := 1 / math.Sqrt(numFeatures)
-	for j := range tr.w1 {
-		for i := range tr.w1[j] {
-			tr.w1[j][i] = (rng.Float64()*2 - 1) * lim
+	L := len(n.sizes) - 1
+	mk := func() [][]float64 {
+		out := make([][]float64, L)
+		for l := range out {
+			out[l] = make([]float64, n.sizes[l]*n.sizes[l+1])
 		}
-		tr.w2[j] = (rng.Float64()*2 - 1) / math.Sqrt(float64(h))
+		return out
 	}
-	return tr
+	mkb := func() [][]float64 {
+		out := make([][]float64, L)
+		for l := range out {
+			out[l] = make([]float64, n.sizes[l+1])
+		}
+		return out
+	}
+	n.w, n.mw, n.vw, n.gw = mk(), mk(), mk(), mk()
+	n.b, n.mb, n.vb, n.gb = mkb(), mkb(), mkb(), mkb()
+	n.act = make([][]float64, L+1)
+	n.delta = make([][]float64, L+1)
+	for l := range n.act {
+		n.act[l] = make([]float64, n.sizes[l])
+		n.delta[l] = make([]float64, n.sizes[l])
+	}
+	for l := 0; l < L; l++ {
+		lim := 1 / math.Sqrt(float64(n.sizes[l]))
+		for i := range n.w[l] {
+			n.w[l][i] = (rng.Float64()*2 - 1) * lim
+		}
+	}
+	return n
 }
 
-func (tr *trainer) forward(x *[numFeatures]float64, z *[numFeatures]float64, hid []float64) float64 {
-	for i := range z {
-		z[i] = (x[i] - tr.mean[i]) * tr.scale[i]
-	}
-	out := tr.b2
-	for j := range tr.w1 {
-		a := tr.b1[j]
-		for i := range z {
-			a += tr.w1[j][i] * z[i]
+// forward returns the speech probability and leaves the activations in
+// act; with rng, it adds Gaussian noise of standard deviation sd to the
+// inputs the model sees.
+func (n *net) forward(x *[numFeatures]float32, rng *rand.Rand, sd float64) float64 {
+	in := n.act[0]
+	for i := range in {
+		in[i] = (float64(x[i]) - n.mean[i]) * n.scale[i]
+		if rng != nil && n.scale[i] != 0 {
+			in[i] += sd * rng.NormFloat64()
 		}
-		hid[j] = math.Tanh(a)
-		out += tr.w2[j] * hid[j]
 	}
-	return sigmoid(out)
-}
-
-// epoch runs one pass of minibatch Adam with class-balanced cross-entropy.
-func (tr *trainer) epoch(ex []example, order []int, lr, posWeight, l2 float64) float64 {
-	const batch = 256
-	gw1 := make([][numFeatures]float64, tr.h)
-	gb1, gw2 := make([]float64, tr.h), make([]float64, tr.h)
-	hid := make([]float64, tr.h)
-	var z [numFeatures]float64
-	var loss float64
-	for start := 0; start < len(order); start += batch {
-		end := min(start+batch, len(order))
-		for j := range gw1 {
-			gw1[j] = [numFeatures]float64{}
-			gb1[j], gw2[j] = 0, 0
-		}
-		var gb2 float64
-		for _, k := range order[start:end] {
-			e := &ex[k]
-			p := tr.forward(&e.x, &z, hid)
-			w := 1.0
-			if e.y > 0.5 {
-				w = posWeight
+	L := len(n.w)
+	for l := 0; l < L; l++ {
+		nin, nout := n.sizes[l], n.sizes[l+1]
+		src, dst := n.act[l], n.act[l+1]
+		for o := 0; o < nout; o++ {
+			a := n.b[l][o]
+			row := n.w[l][o*nin : (o+1)*nin]
+			for i, w := range row {
+				a += w * src[i]
 			}
-			loss -= w * (e.y*math.Log(p+1e-9) + (1-e.y)*math.Log(1-p+1e-9))
-			g := w * (p - e.y)
-			gb2 += g
-			for j := range hid {
-				gw2[j] += g * hid[j]
-				gh := g * tr.w2[j] * (1 - hid[j]*hid[j])
-				gb1[j] += gh
-				for i := range z {
-					gw1[j][i] += gh * z[i]
+			if l < L-1 {
+				a = math.Tanh(a)
+			}
+			dst[o] = a
+		}
+	}
+	return sigmoid(n.act[L][0])
+}
+
+// backward adds the gradient of the loss for output gradient g (dLoss/dlogit).
+func (n *net) backward(g float64) {
+	L := len(n.w)
+	n.delta[L][0] = g
+	for l := L - 1; l >= 0; l-- {
+		nin, nout := n.sizes[l], n.sizes[l+1]
+		src := n.act[l]
+		if l > 0 {
+			for i := range n.delta[l] {
+				n.delta[l][i] = 0
+			}
+		}
+		for o := 0; o < nout; o++ {
+			d := n.delta[l+1][o]
+			if d == 0 {
+				continue
+			}
+			n.gb[l][o] += d
+			row := n.w[l][o*nin : (o+1)*nin]
+			grow := n.gw[l][o*nin : (o+1)*nin]
+			for i := range row {
+				grow[i] += d * src[i]
+			}
+			if l > 0 {
+				for i, w := range row {
+					n.delta[l][i] += d * w
 				}
 			}
 		}
-		n := float64(end - start)
-		tr.step++
-		b1c := 1 - math.Pow(0.9, float64(tr.step))
-		b2c := 1 - math.Pow(0.999, float64(tr.step))
-		adam := func(p, m, v *float64, g float64) {
-			*m = 0.9**m + 0.1*g
-			*v = 0.999**v + 0.001*g*g
-			*p -= lr * (*m / b1c) / (math.Sqrt(*v/b2c) + 1e-8)
-		}
-		for j := range tr.w1 {
-			for i := range tr.w1[j] {
-				adam(&tr.w1[j][i], &tr.mw1[j][i], &tr.vw1[j][i], gw1[j][i]/n+l2*tr.w1[j][i])
+		if l > 0 {
+			for i, a := range src {
+				n.delta[l][i] *= 1 - a*a
 			}
-			adam(&tr.b1[j], &tr.mb1[j], &tr.vb1[j], gb1[j]/n)
-			adam(&tr.w2[j], &tr.mw2[j], &tr.vw2[j], gw2[j]/n+l2*tr.w2[j])
 		}
-		adam(&tr.b2, &tr.mb2, &tr.vb2, gb2/n)
+	}
+}
+
+// epoch runs one pass of minibatch Adam with weighted cross-entropy.
+func (n *net) epoch(ex []example, order []int, lr, posW float64, v variant, rng *rand.Rand) float64 {
+	const batch = 256
+	var loss float64
+	for start := 0; start < len(order); start += batch {
+		end := min(start+batch, len(order))
+		for l := range n.gw {
+			clear(n.gw[l])
+			clear(n.gb[l])
+		}
+		for _, k := range order[start:end] {
+			e := &ex[k]
+			var p float64
+			if v.noise > 0 {
+				p = n.forward(&e.x, rng, v.noise)
+			} else {
+				p = n.forward(&e.x, nil, 0)
+			}
+			y := float64(e.y)
+			w := 1.0
+			switch {
+			case y > 0.5:
+				w = posW
+			case e.music:
+				w = v.musicW
+			}
+			loss -= w * (y*math.Log(p+1e-9) + (1-y)*math.Log(1-p+1e-9))
+			n.backward(w * (p - y))
+		}
+		cnt := float64(end - start)
+		n.step++
+		b1c := 1 - math.Pow(0.9, float64(n.step))
+		b2c := 1 - math.Pow(0.999, float64(n.step))
+		adam := func(p, m, v []float64, g []float64, decay float64) {
+			for i := range p {
+				gi := g[i]/cnt + decay*p[i]
+				m[i] = 0.9*m[i] + 0.1*gi
+				v[i] = 0.999*v[i] + 0.001*gi*gi
+				p[i] -= lr * (m[i] / b1c) / (math.Sqrt(v[i]/b2c) + 1e-8)
+			}
+		}
+		for l := range n.w {
+			adam(n.w[l], n.mw[l], n.vw[l], n.gw[l], v.l2)
+			adam(n.b[l], n.mb[l], n.vb[l], n.gb[l], 0)
+		}
 	}
 	return loss / float64(len(order))
 }
 
-func (tr *trainer) auc(ex []example) float64 {
-	hid := make([]float64, tr.h)
-	var z [numFeatures]float64
+// score is a model's quality on the validation examples.
+type score struct {
+	auc, musicFPR, fpr, recall float64
+}
+
+func (s score) String() string {
+	return fmt.Sprintf("AUC %.4f, recall %.3f, FPR %.3f, music FPR %.3f at 0.5", s.auc, s.recall, s.fpr, s.musicFPR)
+}
+
+func (n *net) score(ex []example) score {
 	scores := make([]float32, len(ex))
 	labels := make([]bool, len(ex))
+	var musicNeg, musicFP float64
 	for k := range ex {
-		scores[k] = float32(tr.forward(&ex[k].x, &z, hid))
+		p := n.forward(&ex[k].x, nil, 0)
+		scores[k] = float32(p)
 		labels[k] = ex[k].y > 0.5
+		if ex[k].music {
+			musicNeg++
+			if p >= 0.5 {
+				musicFP++
+			}
+		}
 	}
-	return vadeval.ROCAUC(scores, labels)
+	c := vadeval.Threshold(scores, labels, 0.5)
+	return score{auc: vadeval.ROCAUC(scores, labels), musicFPR: musicFP / math.Max(musicNeg, 1),
+		fpr: c.FalsePositiveRate(), recall: c.Recall()}
 }
 
-type snapshot struct {
-	w1     [][numFeatures]float64
-	b1, w2 []float64
-	b2     float64
-}
-
-func (tr *trainer) snap() snapshot {
-	s := snapshot{w1: append([][numFeatures]float64(nil), tr.w1...), b1: append([]float64(nil), tr.b1...),
-		w2: append([]float64(nil), tr.w2...), b2: tr.b2}
+func (n *net) snap() [][]float64 {
+	var s [][]float64
+	for l := range n.w {
+		s = append(s, append([]float64(nil), n.w[l]...), append([]float64(nil), n.b[l]...))
+	}
 	return s
 }
 
-func (tr *trainer) restore(s snapshot) {
-	copy(tr.w1, s.w1)
-	copy(tr.b1, s.b1)
-	copy(tr.w2, s.w2)
-	tr.b2 = s.b2
+func (n *net) restore(s [][]float64) {
+	for l := range n.w {
+		copy(n.w[l], s[2*l])
+		copy(n.b[l], s[2*l+1])
+	}
 }
 
-func (tr *trainer) source(valAUC float64, note string) string {
-	var b strings.Builder
-	f32 := func(v float64) string { return fmt.Sprintf("%.7g", float32(v)) }
-	b.WriteString("// Code generated by TestTrainModel (go test ./vad -run TestTrainModel -vad.train); DO NOT EDIT.\n\n")
-	b.WriteString("package vad\n\n")
-	fmt.Fprintf(&b, "// Trained on generated TRAIN sets (%s); validation ROC-AUC %.4f.\n", note, valAUC)
-	b.WriteString("var (\n\tmodelMean = [numFeatures]float32{")
-	for i, v := range tr.mean {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f32(v))
-	}
-	b.WriteString("}\n\tmodelScale = [numFeatures]float32{")
-	for i, v := range tr.scale {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f32(v))
-	}
-	fmt.Fprintf(&b, "}\n\tmodelW1 = [%d][numFeatures]float32{\n", tr.h)
-	for _, row := range tr.w1 {
-		b.WriteString("\t\t{")
-		for i, v := range row {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(f32(v))
-		}
-		b.WriteString("},\n")
-	}
-	fmt.Fprintf(&b, "\t}\n\tmodelB1 = [%d]float32{", tr.h)
-	for i, v := range tr.b1 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f32(v))
-	}
-	fmt.Fprintf(&b, "}\n\tmodelW2 = [%d]float32{", tr.h)
-	for i, v := range tr.w2 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f32(v))
-	}
-	fmt.Fprintf(&b, "}\n\tmodelB2 = float32(%s)\n)\n", f32(tr.b2))
-	return b.String()
-}
-
-// extraMusic converts up to 90 s of each extra music track to a 16 kHz
-// WAV in a temporary directory, or returns "" when no track or no sox is
-// there.
-func extraMusic(t *testing.T) string {
-	blupi, _ := filepath.Glob("/usr/share/planetblupi/music/*.ogg")
-	colobot, _ := filepath.Glob("/usr/share/games/colobot/music/*.ogg")
-	if len(blupi)+len(colobot) == 0 {
-		t.Log("no extra training music (apt-get install planetblupi-music-ogg colobot-common-sounds)")
-		return ""
-	}
-	dir := t.TempDir()
-	for i, tr := range append(blupi, colobot...) {
-		out := filepath.Join(dir, fmt.Sprintf("%02d-%s.wav", i, strings.TrimSuffix(filepath.Base(tr), ".ogg")))
-		start := "120" // the Planet Blupi tracks are long loops: skip the intro
-		if i >= len(blupi) {
-			start = "0"
-		}
-		cmd := exec.Command("sox", tr, "-r", "16000", "-c", "1", "-b", "16", out, "trim", start, "90")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Logf("sox %s: %v %s: no extra training music", tr, err, b)
-			return ""
-		}
-	}
-	return dir
-}
-
-func TestTrainModel(t *testing.T) {
-	if !*trainFlag {
-		t.Skip("training runs only with -vad.train")
-	}
-	music := extraMusic(t)
-	var fit, val []vadeval.Item
-	for _, c := range []vadeval.Config{
-		{Split: vadeval.Train, Rate: 8000, Items: 900, Seed: 11, SpeechDir: speechDataDir, ExtraTrainMusicDir: music},
-		{Split: vadeval.Train, Rate: 16000, Items: 350, Seed: 12, SpeechDir: speechDataDir, ExtraTrainMusicDir: music},
-	} {
-		items, err := vadeval.Generate(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cut := len(items) * 85 / 100
-		fit = append(fit, items[:cut]...)
-		val = append(val, items[cut:]...)
-	}
-	fitEx, valEx := examples(t, fit), examples(t, val)
+// fit trains variant v and returns the network at its best validation
+// epoch with that epoch's score.
+func fit(t *testing.T, v variant, fitEx, valEx []example) (*net, score) {
 	var pos float64
 	for _, e := range fitEx {
-		pos += e.y
+		pos += float64(e.y)
 	}
-	posWeight := (float64(len(fitEx)) - pos) / pos
-	t.Logf("fit %d hops (%.0f%% speech), validation %d hops", len(fitEx), 100*pos/float64(len(fitEx)), len(valEx))
-
+	posW := (float64(len(fitEx)) - pos) / pos
 	rng := rand.New(rand.NewPCG(7, 7))
-	const hidden = 32
-	tr := newTrainer(hidden, fitEx, rng)
+	n := newNet(v, fitEx, rng)
 	order := make([]int, len(fitEx))
 	for i := range order {
 		order[i] = i
 	}
-	best, bestAUC := tr.snap(), 0.0
+	best, bestScore := n.snap(), score{}
 	lr := 3e-3
-	for ep := 0; ep < 30; ep++ {
+	for ep := 0; ep < v.epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		loss := tr.epoch(fitEx, order, lr, posWeight, 1e-5)
-		auc := tr.auc(valEx)
-		t.Logf("epoch %2d: loss %.4f validation AUC %.4f", ep, loss, auc)
-		if auc > bestAUC {
-			best, bestAUC = tr.snap(), auc
+		loss := n.epoch(fitEx, order, lr, posW, v, rng)
+		s := n.score(valEx)
+		t.Logf("%s: epoch %2d: loss %.4f validation %v", v.name, ep, loss, s)
+		if s.auc > bestScore.auc {
+			best, bestScore = n.snap(), s
 		}
-		if ep >= 10 {
-			lr *= 0.85
+		if ep >= 2 {
+			lr *= 0.75
 		}
 	}
-	tr.restore(best)
-	note := fmt.Sprintf("%d x 8 kHz + %d x 16 kHz clips, %d hops, MLP %d-%d-1", 900*85/100, 350*85/100, len(fitEx), numFeatures, hidden)
-	src, err := format.Source([]byte(tr.source(bestAUC, note)))
+	n.restore(best)
+	return n, bestScore
+}
+
+// trainingData generates the fit and validation examples.
+func trainingData(t *testing.T) (fitEx, valEx []example, note string) {
+	fitMusic, valMusic := musicDirs(t)
+	noMOH := t.TempDir() // validation music is the held-out game music alone
+	var fitItems, valItems []vadeval.Item
+	for _, c := range []struct {
+		cfg vadeval.Config
+		val bool
+	}{
+		{vadeval.Config{Split: vadeval.Train, Rate: 8000, Items: 1400, Seed: 11, SpeechDir: speechDataDir, ExtraTrainMusicDir: fitMusic}, false},
+		{vadeval.Config{Split: vadeval.Train, Rate: 16000, Items: 500, Seed: 12, SpeechDir: speechDataDir, ExtraTrainMusicDir: fitMusic}, false},
+		{vadeval.Config{Split: vadeval.Train, Rate: 8000, Items: 150, Seed: 21, SpeechDir: speechDataDir, MOHDir: noMOH, ExtraTrainMusicDir: valMusic}, true},
+		{vadeval.Config{Split: vadeval.Train, Rate: 16000, Items: 70, Seed: 22, SpeechDir: speechDataDir, MOHDir: noMOH, ExtraTrainMusicDir: valMusic}, true},
+	} {
+		items, err := vadeval.Generate(c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.val {
+			valItems = append(valItems, items...)
+		} else {
+			fitItems = append(fitItems, items...)
+		}
+	}
+	fitEx, valEx = examples(t, fitItems, 3), examples(t, valItems, 1)
+	var pos float64
+	for _, e := range fitEx {
+		pos += float64(e.y)
+	}
+	t.Logf("fit %d hops (every 3rd hop of %d clips, %.0f%% speech), validation %d hops (%d clips, held-out music)",
+		len(fitEx), len(fitItems), 100*pos/float64(len(fitEx)), len(valEx), len(valItems))
+	note = fmt.Sprintf("1400 x 8 kHz + 500 x 16 kHz clips, every 3rd of their hops: %d", len(fitEx))
+	return fitEx, valEx, note
+}
+
+func TestTrainModel(t *testing.T) {
+	if !*trainFlag && !*sweepFlag {
+		t.Skip("training runs only with -vad.train or -vad.sweep")
+	}
+	fitEx, valEx, note := trainingData(t)
+	if *sweepFlag {
+		for _, v := range sweepVariants {
+			_, s := fit(t, v, fitEx, valEx)
+			t.Logf("SWEEP %-28s best validation %v", v.name, s)
+		}
+		return
+	}
+	n, s := fit(t, chosen, fitEx, valEx)
+	shape := fmt.Sprintf("%d", numFeatures)
+	for _, h := range n.sizes[1:] {
+		shape += fmt.Sprintf("-%d", h)
+	}
+	src, err := format.Source([]byte(n.source(fmt.Sprintf("%s, MLP %s (%s)", note, shape, chosen.name), s)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile("model_weights.go", src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote model_weights.go, validation AUC %.4f", bestAUC)
+	t.Logf("wrote model_weights.go: validation %v", s)
+}
+
+// source renders the network as model_weights.go.
+func (n *net) source(note string, s score) string {
+	var b strings.Builder
+	f32 := func(v float64) string { return fmt.Sprintf("%.7g", float32(v)) }
+	list := func(v []float64) {
+		for i, x := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(f32(x))
+		}
+	}
+	b.WriteString("// Code generated by TestTrainModel (go test ./vad -run TestTrainModel -vad.train); DO NOT EDIT.\n\n")
+	b.WriteString("package vad\n\n")
+	fmt.Fprintf(&b, "// Trained on generated TRAIN sets (%s).\n// Validation (held-out music): %v.\n", note, s)
+	b.WriteString("var (\n\tmodelMean = [numFeatures]float32{")
+	list(n.mean[:])
+	b.WriteString("}\n\tmodelScale = [numFeatures]float32{")
+	list(n.scale[:])
+	h1 := n.sizes[1]
+	fmt.Fprintf(&b, "}\n\tmodelW1 = [%d][numFeatures]float32{\n", h1)
+	for o := 0; o < h1; o++ {
+		b.WriteString("\t\t{")
+		list(n.w[0][o*numFeatures : (o+1)*numFeatures])
+		b.WriteString("},\n")
+	}
+	fmt.Fprintf(&b, "\t}\n\tmodelB1 = [%d]float32{", h1)
+	list(n.b[0])
+	b.WriteString("}\n")
+	if len(n.w) == 3 {
+		fmt.Fprintf(&b, "\tmodelW2 = [%d]float32{", len(n.w[1]))
+		list(n.w[1])
+		fmt.Fprintf(&b, "}\n\tmodelB2 = [%d]float32{", len(n.b[1]))
+		list(n.b[1])
+		b.WriteString("}\n")
+	} else {
+		b.WriteString("\tmodelW2 = [0]float32{}\n\tmodelB2 = [0]float32{}\n")
+	}
+	last := len(n.w) - 1
+	fmt.Fprintf(&b, "\tmodelWo = [%d]float32{", len(n.w[last]))
+	list(n.w[last])
+	fmt.Fprintf(&b, "}\n\tmodelBo = float32(%s)\n)\n", f32(n.b[last][0]))
+	return b.String()
 }
