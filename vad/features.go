@@ -1,6 +1,10 @@
 package vad
 
-import "math"
+import (
+	"math"
+
+	"github.com/openivr/ivr/internal/fft"
+)
 
 // Analysis parameters. All analysis runs on 8 kHz audio (16 kHz input is
 // decimated first), so one model serves both rates and the features mean
@@ -72,7 +76,7 @@ var featureNames = [numRaw]string{
 // extractor turns 20 ms hops of 8 kHz audio into feature vectors. It keeps
 // all state and scratch space, so extract allocates nothing.
 type extractor struct {
-	ft       *realFFT
+	ft       *fft.Real
 	window   [winLen]float64
 	winAC    [maxLag + 1]float64 // autocorrelation of the window, normalised
 	bandLo   [numBands]int       // first bin of each band
@@ -126,7 +130,7 @@ type extractor struct {
 }
 
 func newExtractor() *extractor {
-	e := &extractor{ft: newRealFFT(fftLen)}
+	e := &extractor{ft: fft.NewReal(fftLen)}
 	var sum float64
 	for i := range e.window {
 		e.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/winLen)
@@ -233,7 +237,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 			e.buf[i] = 0
 		}
 	}
-	e.ft.transform(e.buf[:], e.re[:], e.im[:])
+	e.ft.Transform(e.buf[:], e.re[:], e.im[:])
 	for k := 0; k < numBins; k++ {
 		e.power[k] = e.re[k]*e.re[k] + e.im[k]*e.im[k]
 	}
@@ -285,7 +289,7 @@ func (e *extractor) extract(hop []float64, out *[numFeatures]float64) {
 		}
 		e.buf[k] = e.power[j]
 	}
-	e.ft.transform(e.buf[:], e.re[:], e.im[:])
+	e.ft.Transform(e.buf[:], e.re[:], e.im[:])
 	harm, lag := 0.0, 0.0
 	if r0 := e.re[0]; r0 > 1e-12 {
 		for l := minLag; l <= maxLag; l++ {
