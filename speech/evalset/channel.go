@@ -46,9 +46,9 @@ func (c Channel) Apply(clip audio.Clip, rng *rand.Rand) audio.Clip {
 		x[i] = float64(v)
 	}
 	x = trimSilence(x)
-	bandPass(x)
+	BandPass(x)
 	// Level: scale the speech so its active RMS hits LevelDBFS.
-	rms := activeRMS(x)
+	rms := ActiveRMS(x, 160)
 	if rms > 0 {
 		g := 32768 * math.Pow(10, c.LevelDBFS/20) / rms
 		for i := range x {
@@ -65,8 +65,8 @@ func (c Channel) Apply(clip audio.Clip, rng *rand.Rand) audio.Clip {
 	for i := range noise {
 		noise[i] = rng.NormFloat64()
 	}
-	bandPass(noise)
-	nr := math.Sqrt(meanSquare(noise))
+	BandPass(noise)
+	nr := math.Sqrt(MeanSquare(noise))
 	for i := range out {
 		out[i] += noise[i] * nrms / nr
 		if c.HumHz > 0 {
@@ -102,13 +102,13 @@ func trimSilence(x []float64) []float64 {
 	return x[a:b]
 }
 
-// activeRMS is the RMS over 20 ms frames within 30 dB of the loudest.
-func activeRMS(x []float64) float64 {
-	const n = 160
+// ActiveRMS is the RMS over frames of n samples within 30 dB of the
+// loudest (the level of the speech, not of the pauses).
+func ActiveRMS(x []float64, n int) float64 {
 	var frames []float64
 	top := 0.0
 	for i := 0; i+n <= len(x); i += n {
-		e := meanSquare(x[i : i+n])
+		e := MeanSquare(x[i : i+n])
 		frames = append(frames, e)
 		top = max(top, e)
 	}
@@ -121,12 +121,13 @@ func activeRMS(x []float64) float64 {
 		}
 	}
 	if k == 0 {
-		return math.Sqrt(meanSquare(x))
+		return math.Sqrt(MeanSquare(x))
 	}
 	return math.Sqrt(sum / float64(k))
 }
 
-func meanSquare(x []float64) float64 {
+// MeanSquare is the mean of the squared samples (0 for none).
+func MeanSquare(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
 	}
@@ -137,9 +138,9 @@ func meanSquare(x []float64) float64 {
 	return s / float64(len(x))
 }
 
-// bandPass applies a telephone 300-3400 Hz band-pass at 8 kHz in place
+// BandPass applies a telephone 300-3400 Hz band-pass at 8 kHz in place
 // (second-order high-pass and low-pass biquads, RBJ cookbook).
-func bandPass(x []float64) {
+func BandPass(x []float64) {
 	biquad(x, 300, true)
 	biquad(x, 3400, false)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/openivr/ivr/asr/bwe"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/codec"
+	"github.com/openivr/ivr/speech/evalset"
 )
 
 type clip struct {
@@ -219,7 +220,7 @@ func examples(m *bwe.Model, x []int16, rng *rand.Rand, within float64) (X, Y [][
 	}
 	// Random speech level, -38..-16 dBFS (the evaluation channel draws
 	// -36..-20).
-	rms := activeRMS(w)
+	rms := evalset.ActiveRMS(w, 320)
 	if rms == 0 {
 		return nil, nil
 	}
@@ -233,14 +234,14 @@ func examples(m *bwe.Model, x []int16, rng *rand.Rand, within float64) (X, Y [][
 	for i, v := range n8 {
 		y[i] = float64(v)
 	}
-	bandPass(y)
-	nr := activeRMS(y) * math.Pow(10, -(20+25*rng.Float64())/20)
+	evalset.BandPass(y)
+	nr := evalset.ActiveRMS(y, 320) * math.Pow(10, -(20+25*rng.Float64())/20)
 	noise := make([]float64, len(y))
 	for i := range noise {
 		noise[i] = rng.NormFloat64()
 	}
-	bandPass(noise)
-	ns := math.Sqrt(meanSquare(noise))
+	evalset.BandPass(noise)
+	ns := math.Sqrt(evalset.MeanSquare(noise))
 	for i := range y {
 		y[i] += noise[i] * nr / ns
 	}
@@ -309,67 +310,6 @@ func toInt16(x []float64) []int16 {
 		s[i] = int16(max(-32768, min(32767, math.Round(v))))
 	}
 	return s
-}
-
-func activeRMS(x []float64) float64 {
-	const n = 320
-	var frames []float64
-	top := 0.0
-	for i := 0; i+n <= len(x); i += n {
-		e := meanSquare(x[i : i+n])
-		frames = append(frames, e)
-		top = max(top, e)
-	}
-	var sum float64
-	var k int
-	for _, e := range frames {
-		if e >= top/1000 {
-			sum += e
-			k++
-		}
-	}
-	if k == 0 {
-		return math.Sqrt(meanSquare(x))
-	}
-	return math.Sqrt(sum / float64(k))
-}
-
-func meanSquare(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	var s float64
-	for _, v := range x {
-		s += v * v
-	}
-	return s / float64(len(x))
-}
-
-// bandPass is the evaluation channel's 300-3400 Hz filter at 8 kHz
-// (speech/evalset): second-order high-pass and low-pass biquads.
-func bandPass(x []float64) {
-	biquad(x, 300, true)
-	biquad(x, 3400, false)
-}
-
-func biquad(x []float64, f0 float64, high bool) {
-	w := 2 * math.Pi * f0 / 8000
-	alpha := math.Sin(w) / (2 * math.Sqrt2 / 2 * 2)
-	cw := math.Cos(w)
-	var b0, b1, b2 float64
-	if high {
-		b0, b1, b2 = (1+cw)/2, -(1 + cw), (1+cw)/2
-	} else {
-		b0, b1, b2 = (1-cw)/2, 1-cw, (1-cw)/2
-	}
-	a0, a1, a2 := 1+alpha, -2*cw, 1-alpha
-	var x1, x2, y1, y2 float64
-	for i, v := range x {
-		y := (b0*v + b1*x1 + b2*x2 - a1*y1 - a2*y2) / a0
-		x2, x1 = x1, v
-		y2, y1 = y1, y
-		x[i] = y
-	}
 }
 
 func moments(X [][]float64) (mean, scale []float64) {
