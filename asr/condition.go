@@ -163,7 +163,7 @@ func (c *Conditioner) finish(s []int16, fill bool) {
 				c.npos = 0
 			}
 		}
-		s[i] = clamp16(x)
+		s[i] = audio.Round16(x)
 	}
 }
 
@@ -178,7 +178,7 @@ func (c *Conditioner) addFill(s []int16) {
 		if c.npos == len(c.noise) {
 			c.npos = 0
 		}
-		s[i] = clamp16(x)
+		s[i] = audio.Round16(x)
 	}
 }
 
@@ -216,19 +216,8 @@ func SpeechLevel(s []int16, rate int) float64 {
 func Scale(s []int16, gainDB float64) {
 	g := math.Pow(10, gainDB/20)
 	for i, v := range s {
-		s[i] = clamp16(float64(v) * g)
+		s[i] = audio.Round16(float64(v) * g)
 	}
-}
-
-func clamp16(x float64) int16 {
-	x = math.Round(x)
-	if x > 32767 {
-		return 32767
-	}
-	if x < -32768 {
-		return -32768
-	}
-	return int16(x)
 }
 
 type noiseKey struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -172,6 +173,19 @@ func WriteWAV(w io.WriteSeeker, c Clip) error {
 		return err
 	}
 	return e.Close()
+}
+
+// Round16 rounds a sample to the nearest 16-bit value, saturating at the
+// limits instead of wrapping.
+func Round16(x float64) int16 {
+	x = math.Round(x)
+	if x > 32767 {
+		return 32767
+	}
+	if x < -32768 {
+		return -32768
+	}
+	return int16(x)
 }
 
 func clamp16(v int) int16 {

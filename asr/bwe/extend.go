@@ -3,6 +3,7 @@ package bwe
 import (
 	"math"
 
+	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/internal/fft"
 )
 
@@ -150,7 +151,7 @@ func (e *Extender) hop(out []int16, in []float64) []int16 {
 		// The first frame starts a hop before the stream: its first half
 		// is not output.
 		for i := 0; i < h && e.nout < e.nin; i++ {
-			out = append(out, clamp16(e.dry[i]+e.ola[i]))
+			out = append(out, audio.Round16(e.dry[i]+e.ola[i]))
 			e.nout++
 		}
 	}
@@ -215,14 +216,3 @@ var phasorRe, phasorIm = func() (re, im [phasors]float64) {
 	}
 	return
 }()
-
-func clamp16(x float64) int16 {
-	x = math.Round(x)
-	if x > 32767 {
-		return 32767
-	}
-	if x < -32768 {
-		return -32768
-	}
-	return int16(x)
-}

@@ -174,7 +174,7 @@ func (g *generator) item() Item {
 	ch := g.channel(mix)
 	out := make([]int16, n)
 	for i, v := range mix {
-		out[i] = clamp16(v)
+		out[i] = audio.Round16(v)
 	}
 	out = g.codec(out, &ch)
 	return Item{Rate: rate, Samples: out, Speech: labels, Background: bg, Channel: ch}
@@ -515,15 +515,4 @@ func gainFor(s []int16, active []bool, hop int, lvl float64) float64 {
 		return 0
 	}
 	return 32768 * dbGain(lvl) / math.Sqrt(p/float64(k))
-}
-
-func clamp16(v float64) int16 {
-	v = math.Round(v)
-	if v > 32767 {
-		return 32767
-	}
-	if v < -32768 {
-		return -32768
-	}
-	return int16(v)
 }
