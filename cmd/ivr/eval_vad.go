@@ -63,6 +63,9 @@ func runEvalVAD(args []string, stdout, stderr io.Writer) int {
 	write := fs.String("write", "", "also write the set as WAV files and labels.csv to this directory")
 	thr := fs.Float64("threshold", 0.5, "decision threshold for precision and recall")
 	jsonOnly := fs.Bool("json", false, "print only the final JSON line")
+	epThr := fs.Float64("ep-threshold", 0, "endpointer: speech probability that starts a turn (0: the endpointer's default)")
+	epMin := fs.Duration("ep-min-speech", 0, "endpointer: speech needed before a turn starts (0: default)")
+	epTrail := fs.Duration("ep-trailing-silence", 0, "endpointer: silence that ends a turn (0: default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -124,7 +127,8 @@ func runEvalVAD(args []string, stdout, stderr io.Writer) int {
 	if len(set) > 0 {
 		out.AllocsPerFrame = allocsPerFrame(set[0])
 	}
-	out.Endpoint = endpointStats(set, probs, vad.EndpointConfig{NoInputTimeout: -1, MaxUtterance: -1})
+	out.Endpoint = endpointStats(set, probs, vad.EndpointConfig{NoInputTimeout: -1, MaxUtterance: -1,
+		Threshold: float32(*epThr), MinSpeech: *epMin, TrailingSilence: *epTrail})
 
 	if !*jsonOnly {
 		fmt.Fprintf(stdout, "hops: %d (%.1f%% speech)\n", res.Hops, 100*float64(res.SpeechHops)/math.Max(1, float64(res.Hops)))

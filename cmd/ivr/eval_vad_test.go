@@ -40,6 +40,20 @@ func TestEvalVADGeneratedAndLabels(t *testing.T) {
 	if back.Hops != res.Hops || back.AUC != res.AUC {
 		t.Fatalf("labels round trip: %d hops AUC %v, generated %d hops AUC %v", back.Hops, back.AUC, res.Hops, res.AUC)
 	}
+
+	// Endpointer settings: a longer minimum speech is reported and can
+	// only start fewer turns.
+	out.Reset()
+	if code := runEvalVAD([]string{"--json", "--labels", filepath.Join(dir, "labels.csv"), "--ep-min-speech", "400ms", "--ep-threshold", "0.7"}, &out, &errb); code != 0 {
+		t.Fatalf("endpointer flags exit %d: %s", code, errb.String())
+	}
+	var strict evalVADResult
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &strict); err != nil {
+		t.Fatal(err)
+	}
+	if strict.Endpoint.MinSpeechMs != 400 || strict.Endpoint.Detected > back.Endpoint.Detected || strict.Endpoint.FalseStarts > back.Endpoint.FalseStarts {
+		t.Errorf("endpointer 400 ms / 0.7: %+v, default %+v", strict.Endpoint, back.Endpoint)
+	}
 }
 
 func TestEvalVADBadFlags(t *testing.T) {
