@@ -35,6 +35,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	vote := fs.Bool("vote", true, "classify the recognizer's alternatives too and take the label with the most confidence behind it")
 	adapt := fs.String("adapt-labels", "", "labels CSV of recordings (e.g. a train split of the intents' own examples) whose recognized text is added to the classifier's training examples, so it learns the recognizer's errors; never the set being evaluated")
 	trailing := fs.Duration("trailing-silence", 0, "endpointer trailing silence (0: the endpointer default)")
+	epThr := fs.Float64("ep-threshold", 0, "endpointer: speech probability that starts a turn (0: the endpointer default)")
 	// Remote engines.
 	baseURL := fs.String("base-url", "", "OpenAI-compatible base URL (engine openai)")
 	model := fs.String("model", "", "transcription model (engine openai)")
@@ -164,7 +165,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := speech.Config{
 		Hints:    hints,
-		Endpoint: vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1},
+		Endpoint: vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1, Threshold: float32(*epThr)},
 	}
 	ctx := context.Background()
 	intents, oos := file.Intents, file.OutOfScope
