@@ -16,35 +16,51 @@ import (
 // bank).
 const exactWeight = 0.5
 
+// textMass sums confidence per distinct text over several results, in
+// the order the texts first appear.
+type textMass struct {
+	mass  map[string]float64
+	order []string
+}
+
+func (m *textMass) add(t string, c float64) {
+	if t == "" {
+		return
+	}
+	if m.mass == nil {
+		m.mass = map[string]float64{}
+	}
+	if _, ok := m.mass[t]; !ok {
+		m.order = append(m.order, t)
+	}
+	m.mass[t] += c
+}
+
+// addResult adds r's text and alternatives, their confidences times w.
+func (m *textMass) addResult(r asr.Result, w float64) {
+	m.add(r.Text, w*r.Confidence)
+	for _, alt := range r.Alternatives {
+		m.add(alt.Text, w*alt.Confidence)
+	}
+}
+
+// ranked returns the texts, most mass first (first seen on ties).
+func (m *textMass) ranked() []string {
+	sort.SliceStable(m.order, func(i, j int) bool { return m.mass[m.order[i]] > m.mass[m.order[j]] })
+	return m.order
+}
+
 // mergeResults returns a's text as the best hypothesis with a's
 // hypotheses weighted wa and b's weighted 1-wa, same texts summed, the
 // alternatives best first.
 func mergeResults(a, b asr.Result, wa float64) asr.Result {
-	mass := map[string]float64{}
-	var order []string
-	add := func(t string, c float64) {
-		if t == "" {
-			return
-		}
-		if _, ok := mass[t]; !ok {
-			order = append(order, t)
-		}
-		mass[t] += c
-	}
-	for _, r := range []struct {
-		res asr.Result
-		w   float64
-	}{{a, wa}, {b, 1 - wa}} {
-		add(r.res.Text, r.w*r.res.Confidence)
-		for _, alt := range r.res.Alternatives {
-			add(alt.Text, r.w*alt.Confidence)
-		}
-	}
-	out := asr.Result{Text: a.Text, Final: true, Confidence: clamp01(mass[a.Text])}
-	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
-	for _, t := range order {
+	var m textMass
+	m.addResult(a, wa)
+	m.addResult(b, 1-wa)
+	out := asr.Result{Text: a.Text, Final: true, Confidence: clamp01(m.mass[a.Text])}
+	for _, t := range m.ranked() {
 		if t != a.Text {
-			out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(mass[t])})
+			out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(m.mass[t])})
 		}
 	}
 	return out
@@ -54,34 +70,21 @@ func mergeResults(a, b asr.Result, wa float64) asr.Result {
 // its mean confidence over the results, and the text with the most wins
 // (the first result's on ties).
 func averageResults(rs []asr.Result, nalt int) asr.Result {
-	mass := map[string]float64{}
-	var order []string
-	add := func(t string, c float64) {
-		if t == "" {
-			return
-		}
-		if _, ok := mass[t]; !ok {
-			order = append(order, t)
-		}
-		mass[t] += c / float64(len(rs))
-	}
+	var m textMass
 	for _, r := range rs {
-		add(r.Text, r.Confidence)
-		for _, a := range r.Alternatives {
-			add(a.Text, a.Confidence)
-		}
+		m.addResult(r, 1/float64(len(rs)))
 	}
 	out := asr.Result{Final: true}
+	order := m.ranked()
 	if len(order) == 0 {
 		return out
 	}
-	sort.SliceStable(order, func(i, j int) bool { return mass[order[i]] > mass[order[j]] })
-	out.Text, out.Confidence = order[0], clamp01(mass[order[0]])
+	out.Text, out.Confidence = order[0], clamp01(m.mass[order[0]])
 	for _, t := range order[1:] {
 		if len(out.Alternatives) >= nalt {
 			break
 		}
-		out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(mass[t])})
+		out.Alternatives = append(out.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(m.mass[t])})
 	}
 	return out
 }
