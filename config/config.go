@@ -138,9 +138,11 @@ type HTTP struct {
 
 // Speech configures the recognizer and how the dialog uses it.
 type Speech struct {
-	// Engine is "sphinx" (embedded, offline; the default when built with
-	// cgo), "openai" (an OpenAI-compatible /v1/audio/transcriptions
-	// server), or "none" (keypad only).
+	// Engine is "moonshine" (embedded neural recognizer, offline; the
+	// default when its files are installed, scripts/fetch-speech-model.sh),
+	// "sphinx" (embedded PocketSphinx, offline; the default otherwise),
+	// "openai" (an OpenAI-compatible /v1/audio/transcriptions server), or
+	// "none" (keypad only). Both embedded engines need a cgo build.
 	Engine string `yaml:"engine"`
 	// BaseURL, Model, APIKey, Language and Timeout configure "openai".
 	BaseURL  string        `yaml:"base_url"`

@@ -237,9 +237,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch c.Speech.Engine {
-	case "", "sphinx", "openai", "none":
+	case "", "moonshine", "sphinx", "openai", "none":
 	default:
-		add("speech.engine", "speech engine %q: want sphinx, openai or none", c.Speech.Engine)
+		add("speech.engine", "speech engine %q: want moonshine, sphinx, openai or none", c.Speech.Engine)
 	}
 	if c.Speech.Engine == "openai" && c.Speech.BaseURL == "" && c.Speech.APIKey == "" {
 		add("speech", "the openai speech engine needs base_url (a self-hosted server) or api_key")

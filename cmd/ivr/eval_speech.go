@@ -28,7 +28,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	intentsPath := fs.String("intents", "", "intents YAML file (required)")
 	labels := fs.String("labels", "", "labels CSV: file,intent[,text]; paths relative to the CSV (required)")
-	engine := fs.String("engine", sphinx.Name, fmt.Sprintf("recognizer engine (built in: %v)", asr.Available()))
+	engine := fs.String("engine", "", fmt.Sprintf("recognizer engine (built in: %v); default: the server's default (moonshine when installed, else sphinx)", asr.Available()))
 	grammar := fs.String("grammar", "", `closed grammar instead of the intents' phrases: "digits" or "yesno"`)
 	quiet := fs.Bool("q", false, "print only the final JSON line")
 	minConf := fs.Float64("min-confidence", 0, "also report coverage and accuracy of the results whose confidence (speech.Event.Confidence: recognizer and classifier together) is at least this (a dialog confirms or re-prompts below it)")
@@ -88,8 +88,21 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	var rec asr.Recognizer
-	switch *engine {
-	case sphinx.Name:
+	if *engine == "" {
+		// The server's default: the neural recognizer when installed.
+		*engine = sphinx.Name
+		if r, err := asr.Open("moonshine", asr.Options{}); err == nil {
+			rec, *engine = r, r.Name()
+			if c, ok := r.(asr.Closer); ok {
+				defer c.Close()
+			}
+		} else if !*quiet {
+			fmt.Fprintln(stderr, "eval speech: moonshine unavailable, using sphinx:", err)
+		}
+	}
+	switch {
+	case rec != nil:
+	case *engine == sphinx.Name:
 		cfg := def
 		cfg.Condition.FillDBFS = *fill
 		cfg.TargetDBFS = *target

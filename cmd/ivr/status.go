@@ -13,7 +13,7 @@ func speechStatus() []string {
 	var out []string
 	hasEmbedded := false
 	for _, e := range engines {
-		if e == "sphinx" || e == "pocketsphinx" {
+		if e == "sphinx" || e == "moonshine" {
 			hasEmbedded = true
 		}
 	}
