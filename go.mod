@@ -14,6 +14,7 @@ require (
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/pion/webrtc/v4 v4.2.26
 	github.com/sashabaranov/go-openai v1.43.0
+	github.com/yalue/onnxruntime_go v1.27.0
 	github.com/zaf/g711 v1.4.0
 	go.uber.org/goleak v1.3.0
 	gopkg.in/yaml.v3 v3.0.1

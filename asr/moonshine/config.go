@@ -1,0 +1,110 @@
+package moonshine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/openivr/ivr/asr"
+)
+
+// Name is the engine's registry name.
+const Name = "moonshine"
+
+// DefaultModelDir is where scripts/fetch-speech-model.sh installs the
+// model files; EnvModelDir overrides it.
+const (
+	DefaultModelDir = "/usr/local/share/openivr/moonshine"
+	EnvModelDir     = "IVR_SPEECH_DIR"
+)
+
+// Files the engine reads from the model directory.
+const (
+	EncoderFile   = "encoder_model.onnx"
+	DecoderFile   = "decoder_model_merged.onnx"
+	RuntimeFile   = "libonnxruntime.so.1"
+	TokenizerFile = "llama-tokenizer.js"
+)
+
+// ModelFiles lists every file the engine needs, in load order.
+var ModelFiles = []string{RuntimeFile, TokenizerFile, EncoderFile, DecoderFile}
+
+// Config shapes the engine. The zero value of a field means its default.
+type Config struct {
+	// ModelDir holds the model files; "" means $IVR_SPEECH_DIR, else
+	// DefaultModelDir.
+	ModelDir string
+	// Decoders caps how many utterances run the model at once (each on
+	// one thread); 0 means GOMAXPROCS. Streams beyond it wait in Finish.
+	Decoders int
+	// Condition prepares the audio for the model.
+	Condition Conditioning
+	// MaxTokensPerSecond bounds the free decode's length (0: 6, plus a
+	// floor of 10 tokens).
+	MaxTokensPerSecond float64
+	// AltMargin is how far below the free decode, in mean log-probability
+	// per token, a hint phrase may score and still be reported as an
+	// alternative (0: DefaultAltMargin; negative: no phrase scoring).
+	AltMargin float64
+	// MaxAlternatives caps Result.Alternatives (0: 5).
+	MaxAlternatives int
+}
+
+// DefaultAltMargin is the default Config.AltMargin.
+const DefaultAltMargin = 1.0
+
+// DefaultConfig is the configuration tuned on the dev splits.
+func DefaultConfig() Config {
+	return Config{Condition: DefaultConditioning}
+}
+
+// ResolveModelDir returns dir, else $IVR_SPEECH_DIR, else DefaultModelDir.
+func ResolveModelDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d := os.Getenv(EnvModelDir); d != "" {
+		return d
+	}
+	return DefaultModelDir
+}
+
+// CheckModelDir reports the first model file missing from dir, wrapping
+// asr.ErrUnavailable and naming the script that installs it.
+func CheckModelDir(dir string) error {
+	for _, f := range ModelFiles {
+		p := filepath.Join(dir, f)
+		st, err := os.Stat(p)
+		if err == nil && st.Mode().IsRegular() {
+			continue
+		}
+		if err == nil {
+			err = errors.New("not a regular file")
+		} else if errors.Is(err, fs.ErrNotExist) {
+			err = errors.New("missing")
+		}
+		return fmt.Errorf("%w: %s: model file %s: %v (install the model with scripts/fetch-speech-model.sh, or set %s)",
+			asr.ErrUnavailable, Name, p, err, EnvModelDir)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	c.ModelDir = ResolveModelDir(c.ModelDir)
+	if c.Decoders <= 0 {
+		c.Decoders = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxTokensPerSecond <= 0 {
+		c.MaxTokensPerSecond = 6
+	}
+	if c.AltMargin == 0 {
+		c.AltMargin = DefaultAltMargin
+	}
+	if c.MaxAlternatives <= 0 {
+		c.MaxAlternatives = 5
+	}
+	return c
+}

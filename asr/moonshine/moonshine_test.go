@@ -1,0 +1,263 @@
+//go:build cgo
+
+package moonshine
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/audio"
+)
+
+const (
+	soundsDir     = "/usr/share/asterisk/sounds/en"
+	soundsCatalog = "/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz"
+)
+
+var (
+	testRecOnce sync.Once
+	testRec     *Recognizer
+	testRecErr  error
+)
+
+// recognizer returns the process's engine, skipping the test when the
+// model directory is not installed.
+func recognizer(t testing.TB) *Recognizer {
+	t.Helper()
+	dir := ResolveModelDir("")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		t.Skipf("model directory %s absent: run scripts/fetch-speech-model.sh to test the engine", dir)
+	}
+	testRecOnce.Do(func() { testRec, testRecErr = New(DefaultConfig()) })
+	if testRecErr != nil {
+		t.Fatal(testRecErr)
+	}
+	return testRec
+}
+
+func readClip(t testing.TB, path string) audio.Clip {
+	t.Helper()
+	c, err := audio.ReadWAVFile(path)
+	if err != nil {
+		t.Skipf("%s: %v", path, err)
+	}
+	return c
+}
+
+// transcribe runs one clip through a stream in 20 ms frames.
+func transcribe(t testing.TB, r asr.Recognizer, c audio.Clip, h asr.Hints) asr.Result {
+	t.Helper()
+	ctx := context.Background()
+	s, err := r.NewStream(ctx, c.Rate, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := audio.SamplesPer(c.Rate, audio.FrameDuration)
+	for off := 0; off < len(c.Samples); off += n {
+		if err := s.Write(c.Samples[off:min(off+n, len(c.Samples))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.Finish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRegistered(t *testing.T) {
+	found := false
+	for _, n := range asr.Available() {
+		found = found || n == Name
+	}
+	if !found {
+		t.Fatalf("%q not in asr.Available() = %v", Name, asr.Available())
+	}
+}
+
+func TestMissingModelDir(t *testing.T) {
+	dir := t.TempDir()
+	_, err := New(Config{ModelDir: dir})
+	if !errors.Is(err, asr.ErrUnavailable) {
+		t.Fatalf("err = %v, want asr.ErrUnavailable", err)
+	}
+	for _, want := range []string{RuntimeFile, "scripts/fetch-speech-model.sh"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	_, err = asr.Open(Name, asr.Options{ModelDir: dir})
+	if !errors.Is(err, asr.ErrUnavailable) {
+		t.Fatalf("asr.Open: err = %v, want asr.ErrUnavailable", err)
+	}
+}
+
+func TestBadRateAndGrammar(t *testing.T) {
+	r := recognizer(t)
+	if _, err := r.NewStream(context.Background(), 11025, asr.Hints{}); !errors.Is(err, asr.ErrBadRate) {
+		t.Errorf("11025 Hz: err = %v, want ErrBadRate", err)
+	}
+	if _, err := r.NewStream(context.Background(), 8000, asr.Hints{Grammar: "colors"}); err == nil {
+		t.Error("unknown grammar accepted")
+	}
+}
+
+// TestDigitGrammar: Asterisk's recorded digits, one per file, with the
+// single-digit grammar.
+func TestDigitGrammar(t *testing.T) {
+	r := recognizer(t)
+	for d := range 10 {
+		c := readClip(t, filepath.Join(soundsDir, "digits", fmt.Sprintf("%d.wav", d)))
+		res := transcribe(t, r, c, asr.Hints{Grammar: asr.GrammarDigit})
+		want := asr.DigitWords[d]
+		got := res.Text
+		if got == "oh" {
+			got = "zero"
+		}
+		if got != want {
+			t.Errorf("%d.wav: got %q (conf %.2f, alts %v), want %q", d, res.Text, res.Confidence, res.Alternatives, want)
+		}
+		if res.Confidence <= 0 || res.Confidence > 1 || !res.Final {
+			t.Errorf("%d.wav: confidence %v final %v", d, res.Confidence, res.Final)
+		}
+	}
+}
+
+// catalog reads the transcripts of Asterisk's core sounds.
+func catalog(t testing.TB) map[string]string {
+	f, err := os.Open(soundsCatalog)
+	if err != nil {
+		t.Skipf("%s: %v", soundsCatalog, err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	sc := bufio.NewScanner(z)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if ok && !strings.HasPrefix(k, ";") {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// TestFreeDecode transcribes a few Asterisk prompts without hints and
+// checks the word error rate against their catalogued transcripts.
+func TestFreeDecode(t *testing.T) {
+	r := recognizer(t)
+	cat := catalog(t)
+	var errs, words int
+	for _, name := range []string{"auth-thankyou", "all-circuits-busy-now", "cannot-complete-as-dialed", "check-number-dial-again", "agent-pass", "call-waiting"} {
+		ref, ok := cat[name]
+		if !ok {
+			t.Fatalf("%s not in the catalog", name)
+		}
+		c := readClip(t, filepath.Join(soundsDir, name+".wav"))
+		res := transcribe(t, r, c, asr.Hints{})
+		e, n := asr.WordErrors(ref, res.Text)
+		t.Logf("%s: %q (conf %.2f) ref %q: %d/%d errors", name, res.Text, res.Confidence, asr.Normalize(ref), e, n)
+		errs += e
+		words += n
+		if res.Text != asr.Normalize(res.Text) {
+			t.Errorf("%s: text %q not normalized", name, res.Text)
+		}
+	}
+	if wer := float64(errs) / float64(words); wer > 0.15 {
+		t.Errorf("WER %.2f over %d words, want <= 0.15", wer, words)
+	}
+}
+
+func TestYesNoAndDigits(t *testing.T) {
+	r := recognizer(t)
+	// "one" and "nine" from the digit prompts, through the digit-string
+	// grammar; "yes" and "no" through the yes/no grammar.
+	for _, c := range []struct {
+		file, grammar, want string
+	}{
+		{"digits/1.wav", asr.GrammarDigits, "one"},
+		{"digits/9.wav", asr.GrammarDigits, "nine"},
+		{"digits/20.wav", asr.GrammarDigits, "two zero"},
+	} {
+		clip := readClip(t, filepath.Join(soundsDir, c.file))
+		res := transcribe(t, r, clip, asr.Hints{Grammar: c.grammar})
+		t.Logf("%s %s: %q %.2f", c.file, c.grammar, res.Text, res.Confidence)
+		if res.Text != c.want {
+			t.Errorf("%s with %s: got %q, want %q", c.file, c.grammar, res.Text, c.want)
+		}
+	}
+	clip := readClip(t, filepath.Join(soundsDir, "digits/5.wav"))
+	res := transcribe(t, r, clip, asr.Hints{Grammar: asr.GrammarYesNo})
+	if res.Text == "" {
+		t.Errorf("yes/no grammar gave no text")
+	}
+}
+
+func TestContextCancelled(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "auth-thankyou.wav"))
+	s, err := r.NewStream(context.Background(), c.Rate, asr.Hints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Write(c.Samples)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Finish(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if err := s.Write(c.Samples); !errors.Is(err, asr.ErrClosed) {
+		t.Fatalf("write after finish: %v", err)
+	}
+	if _, err := s.Finish(context.Background()); !errors.Is(err, asr.ErrClosed) {
+		t.Fatalf("second finish: %v", err)
+	}
+}
+
+func TestShortAndSilent(t *testing.T) {
+	r := recognizer(t)
+	for _, n := range []int{0, 1, 400, 8000} {
+		res := transcribe(t, r, audio.Clip{Rate: 8000, Samples: make([]int16, n)}, asr.Hints{Grammar: asr.GrammarDigit})
+		if n < 1600 && res.Text != "" {
+			t.Errorf("%d samples: text %q", n, res.Text)
+		}
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "digits", "7.wav"))
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := transcribe(t, r, c, asr.Hints{Grammar: asr.GrammarDigit})
+			if res.Text != "seven" {
+				errs <- res.Text
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent decode: %q, want seven", e)
+	}
+	_ = time.Second
+}

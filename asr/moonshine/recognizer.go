@@ -1,0 +1,355 @@
+//go:build cgo
+
+package moonshine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/audio"
+)
+
+func init() {
+	asr.Register(Name, func(o asr.Options) (asr.Recognizer, error) {
+		cfg := DefaultConfig()
+		cfg.ModelDir = o.ModelDir
+		cfg.Decoders = o.Decoders
+		return New(cfg)
+	})
+}
+
+// Available reports whether the engine can run in this build and finds
+// its model files in dir ("" for the default directory).
+func Available(dir string) error { return CheckModelDir(ResolveModelDir(dir)) }
+
+// Recognizer is the embedded Moonshine engine: the model's sessions,
+// loaded once per process and model directory, and a cap on how many
+// utterances run them at once.
+type Recognizer struct {
+	cfg   Config
+	m     *model
+	slots chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New loads the model (once per process and directory) and returns the
+// engine. Missing files give an error wrapping asr.ErrUnavailable that
+// names the file and scripts/fetch-speech-model.sh.
+func New(cfg Config) (*Recognizer, error) {
+	cfg = cfg.withDefaults()
+	m, err := loadModel(cfg.ModelDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Recognizer{cfg: cfg, m: m, slots: make(chan struct{}, cfg.Decoders)}, nil
+}
+
+// Name is "moonshine".
+func (r *Recognizer) Name() string { return Name }
+
+// Close stops new streams. The model stays loaded for the process (other
+// recognizers may share it); streams already open finish normally.
+func (r *Recognizer) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	return nil
+}
+
+// maxAudio bounds an utterance: later audio is dropped.
+const maxAudio = 30 * modelRate
+
+// NewStream starts an utterance at 8, 16 or 48 kHz. Audio is resampled to
+// 16 kHz as it arrives; the model runs in Finish.
+func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.Stream, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, asr.ErrClosed
+	}
+	switch rate {
+	case audio.Rate8k, audio.Rate16k, audio.Rate48k:
+	default:
+		return nil, fmt.Errorf("%w: %s takes 8000, 16000 or 48000 Hz, not %d", asr.ErrBadRate, Name, rate)
+	}
+	switch h.Grammar {
+	case "", asr.GrammarDigit, asr.GrammarDigits, asr.GrammarYesNo:
+	default:
+		return nil, fmt.Errorf("%s: unknown grammar %q", Name, h.Grammar)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s := &stream{r: r, h: h}
+	if rate != modelRate {
+		s.rs = audio.NewResampler(rate, modelRate)
+	}
+	return s, nil
+}
+
+// stream buffers one utterance at 16 kHz.
+type stream struct {
+	r  *Recognizer
+	h  asr.Hints
+	rs *audio.Resampler // nil at 16 kHz
+
+	mu   sync.Mutex
+	done bool
+	pcm  []int16
+}
+
+func (s *stream) Write(samples []int16) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return asr.ErrClosed
+	}
+	if len(s.pcm) >= maxAudio {
+		return nil
+	}
+	if s.rs != nil {
+		s.pcm = s.rs.Process(s.pcm, samples)
+	} else {
+		s.pcm = append(s.pcm, samples...)
+	}
+	if len(s.pcm) > maxAudio {
+		s.pcm = s.pcm[:maxAudio]
+	}
+	return nil
+}
+
+// Partial returns false: the model transcribes the whole utterance in
+// Finish, and running it on every partial would cost a full decode each
+// time.
+func (s *stream) Partial() (asr.Result, bool) { return asr.Result{}, false }
+
+// Finish runs the model on the utterance: it waits for a free slot (while
+// ctx allows), encodes the audio, decodes it and applies the hints.
+func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return asr.Result{}, asr.ErrClosed
+	}
+	s.done = true
+	pcm := s.pcm
+	if s.rs != nil && len(pcm) < maxAudio {
+		pcm = s.rs.Flush(pcm)
+		pcm = pcm[:min(len(pcm), maxAudio)]
+	}
+	s.pcm = nil
+	s.mu.Unlock()
+	return s.r.recognize(ctx, pcm, s.h)
+}
+
+func (s *stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	s.pcm = nil
+	return nil
+}
+
+// minAudio is the shortest utterance worth decoding (100 ms); shorter
+// ones give an empty result.
+const minAudio = modelRate / 10
+
+// recognize transcribes 16 kHz pcm under hints h.
+func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (asr.Result, error) {
+	if len(pcm) < minAudio {
+		return asr.Result{Final: true}, nil
+	}
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return asr.Result{}, fmt.Errorf("%s: waiting for a free decoder: %w", Name, ctx.Err())
+	}
+	defer func() { <-r.slots }()
+	x := prepare(pcm, r.cfg.Condition)
+	if len(x) < minAudio {
+		return asr.Result{Final: true}, nil
+	}
+	hid, err := r.m.encode(x)
+	if err != nil {
+		return asr.Result{}, err
+	}
+	defer hid.destroy()
+	if ps := grammarPhrases(h); ps != nil {
+		return r.pick(ctx, hid, ps)
+	}
+	maxLen := max(10, int(float64(len(x))/modelRate*r.cfg.MaxTokensPerSecond))
+	d, err := r.m.greedy(ctx, hid, maxLen)
+	if err != nil {
+		return asr.Result{}, err
+	}
+	raw := r.m.tok.Decode(d.ids)
+	res := asr.Result{Final: true, Text: asr.Normalize(raw), Confidence: geoMean(d.lps)}
+	if h.Grammar == asr.GrammarDigits {
+		t, ok := digitString(raw, h.EscapeWords)
+		if !ok {
+			// Nothing digit-like: the single most likely digit, as a
+			// grammar decoder would force one.
+			return r.pick(ctx, hid, uniqNorm(append(append([]string{}, digitWords...), h.EscapeWords...)))
+		}
+		res.Text = t
+		return res, nil
+	}
+	if res.Text == "" {
+		res.Confidence = 0
+	}
+	if r.cfg.AltMargin > 0 && len(h.Phrases)+len(h.EscapeWords) > 0 && res.Text != "" {
+		alts, err := r.alternatives(ctx, hid, res, sum(d.lps), uniqNorm(append(append([]string{}, h.Phrases...), h.EscapeWords...)))
+		if err != nil {
+			return asr.Result{}, err
+		}
+		res.Alternatives = alts
+	}
+	return res, nil
+}
+
+// candidate is a normalized phrase and its log-probability (the best of
+// its surface forms).
+type candidate struct {
+	text string
+	lp   float64
+	n    int // tokens scored, EOS included
+}
+
+// scorePhrases scores every phrase in each of its surface forms and keeps
+// each phrase's best form.
+func (r *Recognizer) scorePhrases(ctx context.Context, hid *hidden, ps []string) ([]candidate, error) {
+	var seqs [][]int
+	var owner []int
+	for i, p := range ps {
+		for _, f := range surfaceForms(p) {
+			ids := r.m.tok.Encode(f)
+			if len(ids) == 0 || len(ids) > maxPhraseTokens {
+				continue
+			}
+			seqs = append(seqs, ids)
+			owner = append(owner, i)
+		}
+	}
+	lps, err := r.m.score(ctx, hid, seqs)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]candidate, len(ps))
+	for i, p := range ps {
+		cs[i] = candidate{text: p, lp: math.Inf(-1)}
+	}
+	for k, l := range lps {
+		c := &cs[owner[k]]
+		if v := sum(l); v > c.lp {
+			c.lp, c.n = v, len(l)
+		}
+	}
+	return cs, nil
+}
+
+// maxPhraseTokens skips hint phrases too long to be worth scoring.
+const maxPhraseTokens = 48
+
+// pick chooses among a closed set of phrases by their probability under
+// the decoder; confidences are the phrases' shares of the set's
+// probability.
+func (r *Recognizer) pick(ctx context.Context, hid *hidden, ps []string) (asr.Result, error) {
+	cs, err := r.scorePhrases(ctx, hid, ps)
+	if err != nil {
+		return asr.Result{}, err
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].lp > cs[j].lp })
+	res := asr.Result{Final: true}
+	if len(cs) == 0 || math.IsInf(cs[0].lp, -1) {
+		return res, nil
+	}
+	z := math.Inf(-1)
+	for _, c := range cs {
+		z = logAdd(z, c.lp)
+	}
+	res.Text, res.Confidence = cs[0].text, clamp01(math.Exp(cs[0].lp-z))
+	for _, c := range cs[1:] {
+		if len(res.Alternatives) >= r.cfg.MaxAlternatives {
+			break
+		}
+		p := math.Exp(c.lp - z)
+		if p < 1e-4 {
+			break
+		}
+		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: c.text, Confidence: clamp01(p)})
+	}
+	return res, nil
+}
+
+// alternatives scores the hint phrases against the audio and returns
+// those within cfg.AltMargin nats of the free decode's log-probability
+// (freeLP), best first. Each gets the free decode's confidence times its
+// likelihood ratio to it, so no alternative outranks Text.
+func (r *Recognizer) alternatives(ctx context.Context, hid *hidden, res asr.Result, freeLP float64, ps []string) ([]asr.Alternative, error) {
+	cs, err := r.scorePhrases(ctx, hid, ps)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].lp > cs[j].lp })
+	var alts []asr.Alternative
+	for _, c := range cs {
+		if len(alts) >= r.cfg.MaxAlternatives || c.lp < freeLP-r.cfg.AltMargin {
+			break
+		}
+		if c.text == res.Text {
+			continue
+		}
+		conf := res.Confidence * math.Exp(min(0, c.lp-freeLP))
+		alts = append(alts, asr.Alternative{Text: c.text, Confidence: clamp01(conf)})
+	}
+	return alts, nil
+}
+
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// geoMean is the geometric mean of the probabilities whose logs are lps.
+func geoMean(lps []float64) float64 {
+	if len(lps) == 0 {
+		return 0
+	}
+	return clamp01(math.Exp(sum(lps) / float64(len(lps))))
+}
+
+func logAdd(a, b float64) float64 {
+	if math.IsInf(a, -1) {
+		return b
+	}
+	if math.IsInf(b, -1) {
+		return a
+	}
+	if a < b {
+		a, b = b, a
+	}
+	return a + math.Log1p(math.Exp(b-a))
+}
+
+func clamp01(x float64) float64 {
+	if math.IsNaN(x) || x < 0 {
+		return 0
+	}
+	return min(1, x)
+}
+
+var (
+	_ asr.Recognizer = (*Recognizer)(nil)
+	_ asr.Closer     = (*Recognizer)(nil)
+	_ asr.Stream     = (*stream)(nil)
+)
