@@ -101,6 +101,17 @@ type Params struct {
 	// quarter's resolution) from it fitted out (weak.go). No threshold
 	// changes: the measures are the same, without the beat.
 	SteadyClean bool
+
+	// HarmonicTolerance rejects a pair whose column, as measured, is
+	// within this fraction of twice its row: one note or voice and its
+	// second harmonic (exactly 2:1), not a key. Q.23 chose the
+	// frequencies so that no key comes near 2:1 (the closest, 2, 6 and C,
+	// are at 1.917-1.918), and even with both tones at Q.24's +-1.5 %
+	// limits in opposite directions a key stays 1.26 % from it; the
+	// default, 0.3 %, leaves the rest to the per-window frequency
+	// measurement (keys at that worst case lose no digit even at 10 dB
+	// S/N; at 0.5 % they begin to). 0 turns it off.
+	HarmonicTolerance float64
 }
 
 // DefaultParams returns the thresholds the Receiver uses.
@@ -134,6 +145,8 @@ func DefaultParams() Params {
 		SteadyShare:         0.1,
 		SteadyRelPeakDB:     8,
 		SteadyClean:         true,
+
+		HarmonicTolerance: 0.003,
 	}
 }
 
@@ -418,6 +431,11 @@ func (d *Detector) pair(pw, re, im, prevRe, prevIm *[8]float64, n, rel, minPair 
 	fr, okr := d.offset(r, re[r], im[r], prevRe[r], prevIm[r])
 	fc, okc := d.offset(c, re[c], im[c], prevRe[c], prevIm[c])
 	if !okr || !okc {
+		return
+	}
+	// A column at twice the row is a harmonic series (a note or a voice
+	// with its second harmonic), which no key is (Params.HarmonicTolerance).
+	if h := d.nominal[c] + fc - 2*(d.nominal[r]+fr); math.Abs(h) < d.p.HarmonicTolerance*(d.nominal[c]+fc) {
 		return
 	}
 	// Correct the levels for the filter's loss at the measured offset.
