@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,4 +261,52 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("concurrent decode: %q, want seven", e)
 	}
 	_ = time.Second
+}
+
+// TestScoreMatchesGreedy: teacher-forced scoring of the greedy decode's
+// own tokens (batched with other sequences, through the cache) gives the
+// log-probabilities the step-by-step decode saw.
+func TestScoreMatchesGreedy(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "cannot-complete-as-dialed.wav"))
+	x := prepare(audio.Resample(c.Samples, c.Rate, modelRate), r.cfg.Condition)
+	hid, err := r.m.encode(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hid.destroy()
+	st, err := r.m.begin(hid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.destroy()
+	d, err := r.m.greedy(context.Background(), hid, st, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.eos || len(d.ids) < 5 {
+		t.Fatalf("greedy: %v eos %v", d.ids, d.eos)
+	}
+	other := r.m.tok.Encode("Five.")
+	lps, err := r.m.score(context.Background(), st, [][]int{other, d.ids, d.ids[:2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lps[1]) != len(d.lps) {
+		t.Fatalf("scored %d tokens, greedy %d", len(lps[1]), len(d.lps))
+	}
+	// The quantized decoder quantizes activations per pass (dynamic
+	// scales over the whole batch), so batched and single-token passes
+	// differ slightly.
+	for i := range d.lps {
+		if diff := lps[1][i] - d.lps[i]; diff > 0.05 || diff < -0.05 {
+			t.Errorf("token %d (%d): scored %.4f, greedy %.4f", i, d.ids[min(i, len(d.ids)-1)], lps[1][i], d.lps[i])
+		}
+	}
+	if lps[2][0] != lps[1][0] || math.Abs(lps[2][1]-lps[1][1]) > 0.05 {
+		t.Errorf("prefix scores differ: %v vs %v", lps[2][:2], lps[1][:2])
+	}
+	if sum(lps[0]) > sum(lps[1])-5 {
+		t.Errorf("a wrong text scores %.2f, the transcript %.2f", sum(lps[0]), sum(lps[1]))
+	}
 }

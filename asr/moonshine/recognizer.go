@@ -181,11 +181,16 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		return asr.Result{}, err
 	}
 	defer hid.destroy()
+	st, err := r.m.begin(hid)
+	if err != nil {
+		return asr.Result{}, err
+	}
+	defer st.destroy()
 	if ps := grammarPhrases(h); ps != nil {
-		return r.pick(ctx, hid, ps)
+		return r.pick(ctx, st, ps)
 	}
 	maxLen := max(10, int(float64(len(x))/modelRate*r.cfg.MaxTokensPerSecond))
-	d, err := r.m.greedy(ctx, hid, maxLen)
+	d, err := r.m.greedy(ctx, hid, st, maxLen)
 	if err != nil {
 		return asr.Result{}, err
 	}
@@ -196,7 +201,7 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		if !ok {
 			// Nothing digit-like: the single most likely digit, as a
 			// grammar decoder would force one.
-			return r.pick(ctx, hid, uniqNorm(append(append([]string{}, digitWords...), h.EscapeWords...)))
+			return r.pick(ctx, st, uniqNorm(append(append([]string{}, digitWords...), h.EscapeWords...)))
 		}
 		res.Text = t
 		return res, nil
@@ -205,7 +210,7 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		res.Confidence = 0
 	}
 	if r.cfg.AltMargin > 0 && len(h.Phrases)+len(h.EscapeWords) > 0 && res.Text != "" {
-		alts, err := r.alternatives(ctx, hid, res, sum(d.lps), uniqNorm(append(append([]string{}, h.Phrases...), h.EscapeWords...)))
+		alts, err := r.alternatives(ctx, st, res, sum(d.lps), uniqNorm(append(append([]string{}, h.Phrases...), h.EscapeWords...)))
 		if err != nil {
 			return asr.Result{}, err
 		}
@@ -224,7 +229,7 @@ type candidate struct {
 
 // scorePhrases scores every phrase in each of its surface forms and keeps
 // each phrase's best form.
-func (r *Recognizer) scorePhrases(ctx context.Context, hid *hidden, ps []string) ([]candidate, error) {
+func (r *Recognizer) scorePhrases(ctx context.Context, st *start, ps []string) ([]candidate, error) {
 	var seqs [][]int
 	var owner []int
 	for i, p := range ps {
@@ -237,7 +242,7 @@ func (r *Recognizer) scorePhrases(ctx context.Context, hid *hidden, ps []string)
 			owner = append(owner, i)
 		}
 	}
-	lps, err := r.m.score(ctx, hid, seqs)
+	lps, err := r.m.score(ctx, st, seqs)
 	if err != nil {
 		return nil, err
 	}
@@ -260,8 +265,8 @@ const maxPhraseTokens = 48
 // pick chooses among a closed set of phrases by their probability under
 // the decoder; confidences are the phrases' shares of the set's
 // probability.
-func (r *Recognizer) pick(ctx context.Context, hid *hidden, ps []string) (asr.Result, error) {
-	cs, err := r.scorePhrases(ctx, hid, ps)
+func (r *Recognizer) pick(ctx context.Context, st *start, ps []string) (asr.Result, error) {
+	cs, err := r.scorePhrases(ctx, st, ps)
 	if err != nil {
 		return asr.Result{}, err
 	}
@@ -292,8 +297,8 @@ func (r *Recognizer) pick(ctx context.Context, hid *hidden, ps []string) (asr.Re
 // those within cfg.AltMargin nats of the free decode's log-probability
 // (freeLP), best first. Each gets the free decode's confidence times its
 // likelihood ratio to it, so no alternative outranks Text.
-func (r *Recognizer) alternatives(ctx context.Context, hid *hidden, res asr.Result, freeLP float64, ps []string) ([]asr.Alternative, error) {
-	cs, err := r.scorePhrases(ctx, hid, ps)
+func (r *Recognizer) alternatives(ctx context.Context, st *start, res asr.Result, freeLP float64, ps []string) ([]asr.Alternative, error) {
+	cs, err := r.scorePhrases(ctx, st, ps)
 	if err != nil {
 		return nil, err
 	}
