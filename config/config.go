@@ -144,6 +144,12 @@ type Speech struct {
 	// "openai" (an OpenAI-compatible /v1/audio/transcriptions server), or
 	// "none" (keypad only). Both embedded engines need a cgo build.
 	Engine string `yaml:"engine"`
+	// SecondEngine also hears open requests (not closed grammars such as
+	// digits); its answer replaces the first engine's when the classifier
+	// is more confident in it. "" means sphinx when the engine is
+	// moonshine (the two err on different requests: together they get
+	// more right, BENCHMARKS.md) and none otherwise; "none" turns it off.
+	SecondEngine string `yaml:"second_engine"`
 	// BaseURL, Model, APIKey, Language and Timeout configure "openai".
 	BaseURL  string        `yaml:"base_url"`
 	Model    string        `yaml:"model"`

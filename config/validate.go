@@ -241,6 +241,11 @@ func (c *Config) Validate() error {
 	default:
 		add("speech.engine", "speech engine %q: want moonshine, sphinx, openai or none", c.Speech.Engine)
 	}
+	switch c.Speech.SecondEngine {
+	case "", "none", "moonshine", "sphinx":
+	default:
+		add("speech.second_engine", "second speech engine %q: want moonshine, sphinx or none", c.Speech.SecondEngine)
+	}
 	if c.Speech.Engine == "openai" && c.Speech.BaseURL == "" && c.Speech.APIKey == "" {
 		add("speech", "the openai speech engine needs base_url (a self-hosted server) or api_key")
 	}

@@ -109,6 +109,17 @@ type Config struct {
 	// so that one misheard word in the best hypothesis does not decide
 	// the intent alone (measured better on dev, BENCHMARKS.md).
 	ClassifyBestOnly bool
+	// Second, when set, also hears every open request (hints without a
+	// closed grammar, with a Classifier): both recognizers get the turn's
+	// audio, each answer is classified, and the second's replaces the
+	// first's when its turn confidence exceeds the first's times
+	// FirstWeight. Two engines that err on different requests together
+	// get more of them right (measured on dev, BENCHMARKS.md), and a turn
+	// the first cannot finish (an error) is still answered by the second.
+	Second asr.Recognizer
+	// FirstWeight weighs the first recognizer's answer against the
+	// second's; default 1 (1 and 1.5 tied over the four dev sets).
+	FirstWeight float64
 	// FinishTimeout bounds the recognizer's final pass. Default 5 s.
 	FinishTimeout time.Duration
 	// Events is the event channel's capacity. Default 32.
@@ -185,6 +196,9 @@ func New(ctx context.Context, rec asr.Recognizer, cfg Config) (*Listener, error)
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = 1000
+	}
+	if cfg.FirstWeight <= 0 {
+		cfg.FirstWeight = 1
 	}
 	ep := vad.NewEndpointer(cfg.Endpoint)
 	cfg.Endpoint = ep.Config()
@@ -407,6 +421,11 @@ func (l *Listener) run() {
 			l.hintsMu.Unlock()
 			var err error
 			st, err = l.rec.NewStream(l.ctx, l.cfg.Rate, h)
+			if err == nil && l.cfg.Second != nil && l.cfg.Classifier != nil && h.Grammar == "" {
+				if st2, err2 := l.cfg.Second.NewStream(l.ctx, l.cfg.Rate, h); err2 == nil {
+					st = &pair{a: st, b: st2}
+				}
+			}
 			failed = err != nil
 			sincePartial, lastPartial = 0, ""
 			if err != nil {
@@ -441,22 +460,107 @@ func (l *Listener) run() {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(l.ctx, l.cfg.FinishTimeout)
-			res, err := s.Finish(ctx)
+			var ev Event
+			var err error
+			if p, ok := s.(*pair); ok {
+				ev, err = l.finishPair(ctx, p)
+			} else {
+				var res asr.Result
+				if res, err = s.Finish(ctx); err == nil {
+					ev = l.final(res)
+				}
+			}
 			cancel()
 			s.Close()
 			if err != nil {
 				l.emitWait(Event{Type: Error, At: c.at, Err: fmt.Errorf("speech: recognition: %w", err)})
 				continue
 			}
-			ev := Event{Type: Final, At: c.at, Result: res, Truncated: c.trunc, Confidence: res.Confidence}
-			if l.cfg.Classifier != nil && res.Text != "" {
-				r, conf := classify(l.cfg.Classifier, res, !l.cfg.ClassifyBestOnly)
-				ev.Intent = &r
-				ev.Confidence = conf
-			}
+			ev.At, ev.Truncated = c.at, c.trunc
 			l.emitWait(ev)
 		}
 	}
+}
+
+// final is the Final event of res: classified when the listener has a
+// classifier and res has text.
+func (l *Listener) final(res asr.Result) Event {
+	ev := Event{Type: Final, Result: res, Confidence: res.Confidence}
+	if l.cfg.Classifier != nil && res.Text != "" {
+		r, conf := classify(l.cfg.Classifier, res, !l.cfg.ClassifyBestOnly)
+		ev.Intent = &r
+		ev.Confidence = conf
+	}
+	return ev
+}
+
+// finishPair finishes both recognizers of a turn at once and keeps the
+// answer with more confidence behind it (the first's weighted by
+// FirstWeight); when one fails, the other's answer stands.
+func (l *Listener) finishPair(ctx context.Context, p *pair) (Event, error) {
+	if p.b == nil {
+		res, err := p.a.Finish(ctx)
+		return l.final(res), err
+	}
+	var res2 asr.Result
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res2, err2 = p.b.Finish(ctx)
+	}()
+	res1, err1 := p.a.Finish(ctx)
+	<-done
+	switch {
+	case err1 != nil && err2 != nil:
+		return Event{}, err1
+	case err1 != nil:
+		return l.final(res2), nil
+	case err2 != nil:
+		return l.final(res1), nil
+	}
+	ev1, ev2 := l.final(res1), l.final(res2)
+	if ev2.Intent != nil && (ev1.Intent == nil || ev2.Confidence > l.cfg.FirstWeight*ev1.Confidence) {
+		return ev2, nil
+	}
+	return ev1, nil
+}
+
+// pair feeds one turn to two recognizers (Config.Second). Partial
+// results come from the first that has one; a write error of the second
+// drops it and the turn goes on with the first.
+type pair struct {
+	a, b asr.Stream
+}
+
+func (p *pair) Write(s []int16) error {
+	if p.b != nil {
+		if err := p.b.Write(s); err != nil {
+			p.b.Close()
+			p.b = nil
+		}
+	}
+	return p.a.Write(s)
+}
+
+func (p *pair) Partial() (asr.Result, bool) {
+	if r, ok := p.a.Partial(); ok {
+		return r, true
+	}
+	if p.b != nil {
+		return p.b.Partial()
+	}
+	return asr.Result{}, false
+}
+
+// Finish is the first recognizer's (the listener finishes pairs itself).
+func (p *pair) Finish(ctx context.Context) (asr.Result, error) { return p.a.Finish(ctx) }
+
+func (p *pair) Close() error {
+	if p.b != nil {
+		p.b.Close()
+	}
+	return p.a.Close()
 }
 
 func (l *Listener) write(st asr.Stream, s []int16, failed *bool) {

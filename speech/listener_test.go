@@ -327,3 +327,89 @@ func TestReadLabelsForms(t *testing.T) {
 		t.Errorf("err %v, want one naming bad.csv:4", err)
 	}
 }
+
+// TestListenerSecondRecognizer: with Config.Second, the turn goes to both
+// recognizers; the answer the classifier is surer of wins, and a failing
+// recognizer leaves the other's answer standing.
+func TestListenerSecondRecognizer(t *testing.T) {
+	clf, err := nlu.Train([]nlu.Intent{
+		{Name: "check_balance", Examples: []string{"check my balance", "what is my balance"}},
+		{Name: "lost_card", Examples: []string{"I lost my card", "my card was stolen"}},
+	}, nlu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := HintsFromIntents(nil, nil, DefaultEscapeWords)
+	turn := func(first, second *transcriber, weight float64) Event {
+		t.Helper()
+		l, err := New(context.Background(), first.recognizer(t), Config{Rate: 8000, Classifier: clf,
+			Second: second.recognizer(t), FirstWeight: weight, Hints: hints,
+			Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		clip, _ := utterance(t, 0.5, 1.0)
+		feed(t, l, clip)
+		if e := next(t, l); e.Type != SpeechStarted {
+			t.Fatalf("got %v, want speech-started", e.Type)
+		}
+		return next(t, l)
+	}
+	vague := newTranscriber(t, "the my")
+	clear := newTranscriber(t, "my card was stolen")
+	for _, c := range []struct {
+		name          string
+		first, second *transcriber
+		weight        float64
+		want          string
+	}{
+		{"second surer", vague, clear, 0, "lost_card"},
+		{"first surer", clear, vague, 0, "lost_card"},
+	} {
+		e := turn(c.first, c.second, c.weight)
+		if e.Type != Final || e.Intent == nil || e.Intent.Intent != c.want || e.Result.Text != "my card was stolen" {
+			t.Errorf("%s: got %+v, want %s from %q", c.name, e, c.want, "my card was stolen")
+		}
+	}
+	// The first would win were it weighted far above the second.
+	if e := turn(vague, clear, 1e6); e.Type != Final || e.Result.Text != "the my" {
+		t.Errorf("first weighted 1e6: got %q", e.Result.Text)
+	}
+	// Both recognizers hear the whole turn.
+	for _, tr := range []*transcriber{vague, clear} {
+		tr.mu.Lock()
+		if len(tr.clips) != 3 {
+			t.Errorf("a recognizer got %d turns, want 3", len(tr.clips))
+		}
+		tr.mu.Unlock()
+	}
+	down := newTranscriber(t, "x")
+	down.status = http.StatusServiceUnavailable
+	if e := turn(down, clear, 0); e.Type != Final || e.Intent == nil || e.Intent.Intent != "lost_card" {
+		t.Errorf("first down: got %+v, want the second's answer", e)
+	}
+	if e := turn(clear, down, 0); e.Type != Final || e.Intent == nil || e.Intent.Intent != "lost_card" {
+		t.Errorf("second down: got %+v, want the first's answer", e)
+	}
+	// A closed grammar (digits) goes to the first recognizer only.
+	digits := newTranscriber(t, "one two")
+	other := newTranscriber(t, "three")
+	l, err := New(context.Background(), digits.recognizer(t), Config{Rate: 8000, Classifier: clf, Second: other.recognizer(t),
+		Hints: asr.Hints{Grammar: asr.GrammarDigits}, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	clip, _ := utterance(t, 0.5, 1.0)
+	feed(t, l, clip)
+	next(t, l)
+	if e := next(t, l); e.Type != Final || e.Result.Text != "one two" {
+		t.Errorf("digits grammar: got %+v", e)
+	}
+	other.mu.Lock()
+	if len(other.clips) != 0 {
+		t.Errorf("the second recognizer heard a closed-grammar turn")
+	}
+	other.mu.Unlock()
+}

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/openivr/ivr/asr"
-	_ "github.com/openivr/ivr/asr/openai" // registers "openai"
-	_ "github.com/openivr/ivr/asr/sphinx" // registers "sphinx" (cgo builds)
+	_ "github.com/openivr/ivr/asr/moonshine" // registers "moonshine" (cgo builds)
+	_ "github.com/openivr/ivr/asr/openai"    // registers "openai"
+	_ "github.com/openivr/ivr/asr/sphinx"    // registers "sphinx" (cgo builds)
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/config"
 	"github.com/openivr/ivr/dialog"
@@ -121,6 +122,22 @@ func recognizer(cfg *config.Config) (asr.Recognizer, error) {
 	return nil, errors.Join(errs...)
 }
 
+// secondRecognizer is the recognizer that also hears open requests
+// (speech.Config.Second), or nil: by default PocketSphinx beside
+// Moonshine.
+func secondRecognizer(cfg *config.Config, first asr.Recognizer) (asr.Recognizer, error) {
+	name := cfg.Speech.SecondEngine
+	if name == "" && first.Name() == "moonshine" {
+		name = "sphinx"
+	}
+	if name == "" || name == "none" || name == first.Name() {
+		return nil, nil
+	}
+	c := *cfg
+	c.Speech.Engine = name
+	return recognizer(&c)
+}
+
 // ears builds the per-call listener factory of a config: the recognizer,
 // and a classifier trained on the config's intents plus the escape
 // phrases. It returns nil (keypad only) when the flow has no spoken
@@ -137,7 +154,15 @@ func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
 	if rec == nil {
 		return nil, nil
 	}
-	log.Info("speech recognizer", "engine", rec.Name())
+	second, err := secondRecognizer(cfg, rec)
+	if err != nil {
+		log.Warn("second speech recognizer unavailable", "err", err)
+	}
+	if second != nil {
+		log.Info("speech recognizers", "engine", rec.Name(), "second", second.Name())
+	} else {
+		log.Info("speech recognizer", "engine", rec.Name())
+	}
 	start := time.Now()
 	clf, err := dialog.TrainClassifier(cfg)
 	if err != nil {
@@ -150,6 +175,6 @@ func ears(cfg *config.Config, log *slog.Logger) (dialog.Ears, error) {
 		c = clf
 	}
 	return func(ctx context.Context, rate int) (dialog.Listener, error) {
-		return speech.New(ctx, rec, speech.Config{Rate: rate, Endpoint: ep, Classifier: c})
+		return speech.New(ctx, rec, speech.Config{Rate: rate, Endpoint: ep, Classifier: c, Second: second})
 	}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openivr/ivr/asr"
+	"github.com/openivr/ivr/asr/moonshine"
 	_ "github.com/openivr/ivr/asr/openai" // registers the "openai" engine
 	"github.com/openivr/ivr/asr/sphinx"
 	"github.com/openivr/ivr/nlu"
@@ -69,6 +70,11 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	bwePhrases := fs.Bool("bwe-phrases", def.BWEPhrases, "sphinx: bandwidth extension for open requests too (not only closed grammars)")
 	condSeed := fs.Uint64("cond-seed", def.Condition.Seed, "sphinx: seed of the band-fill and bandwidth extension noise")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
+	second := fs.String("second", "auto", `a second recognizer for open requests whose answer replaces the first's when more confident (speech.Config.Second): an engine name, "none", or "auto" (sphinx when the engine is moonshine)`)
+	firstWeight := fs.Float64("first-weight", 0, "with --second: the first recognizer's answer is kept unless the second's turn confidence exceeds it times this (0: the listener default)")
+	msDef := moonshine.DefaultConfig()
+	msAlt := fs.Float64("ms-alt-margin", msDef.AltMargin, "moonshine: hint phrases scoring within this (mean log-probability per token) of the free decode become alternatives (0: engine default; negative: none)")
+	msDir := fs.String("ms-model-dir", "", "moonshine: model directory (default $IVR_SPEECH_DIR or "+moonshine.DefaultModelDir+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,18 +96,26 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	var rec asr.Recognizer
 	if *engine == "" {
 		// The server's default: the neural recognizer when installed.
-		*engine = sphinx.Name
-		if r, err := asr.Open("moonshine", asr.Options{}); err == nil {
-			rec, *engine = r, r.Name()
-			if c, ok := r.(asr.Closer); ok {
-				defer c.Close()
+		*engine = moonshine.Name
+		if err := moonshine.Available(*msDir); err != nil {
+			*engine = sphinx.Name
+			if !*quiet {
+				fmt.Fprintln(stderr, "eval speech: moonshine unavailable, using sphinx:", err)
 			}
-		} else if !*quiet {
-			fmt.Fprintln(stderr, "eval speech: moonshine unavailable, using sphinx:", err)
 		}
 	}
 	switch {
-	case rec != nil:
+	case *engine == moonshine.Name:
+		cfg := msDef
+		cfg.ModelDir = *msDir
+		cfg.AltMargin = *msAlt
+		r, err := moonshine.New(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "eval speech:", err)
+			return 1
+		}
+		defer r.Close()
+		rec = r
 	case *engine == sphinx.Name:
 		cfg := def
 		cfg.Condition.FillDBFS = *fill
@@ -177,8 +191,26 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		hints = asr.Hints{Grammar: *grammar, EscapeWords: speech.DefaultEscapeWords}
 	}
 	cfg := speech.Config{
-		Hints:    hints,
-		Endpoint: vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1, Threshold: float32(*epThr)},
+		Hints:       hints,
+		Endpoint:    vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1, Threshold: float32(*epThr)},
+		FirstWeight: *firstWeight,
+	}
+	if *second == "auto" {
+		*second = "none"
+		if *engine == moonshine.Name {
+			*second = sphinx.Name
+		}
+	}
+	if *second != "none" && *second != "" {
+		r2, err := asr.Open(*second, asr.Options{})
+		if err != nil {
+			fmt.Fprintln(stderr, "eval speech: --second:", err)
+			return 1
+		}
+		if c, ok := r2.(asr.Closer); ok {
+			defer c.Close()
+		}
+		cfg.Second = r2
 	}
 	ctx := context.Background()
 	intents, oos := file.Intents, file.OutOfScope
