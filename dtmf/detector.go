@@ -108,9 +108,10 @@ type Params struct {
 	// frequencies so that no key comes near 2:1 (the closest, 2, 6 and C,
 	// are at 1.917-1.918), and even with both tones at Q.24's +-1.5 %
 	// limits in opposite directions a key stays 1.26 % from it; the
-	// default, 0.3 %, leaves the rest to the per-window frequency
-	// measurement (keys at that worst case lose no digit even at 10 dB
-	// S/N; at 0.5 % they begin to). 0 turns it off.
+	// default, 0.6 %, leaves half of that to the frequency measurement,
+	// which for this check spans three hops of the run of hits (regular
+	// path, harmonicRun) or the 32 ms confirmation (weak path), not a
+	// single hop. 0 turns it off.
 	HarmonicTolerance float64
 }
 
@@ -146,7 +147,7 @@ func DefaultParams() Params {
 		SteadyRelPeakDB:     8,
 		SteadyClean:         true,
 
-		HarmonicTolerance: 0.003,
+		HarmonicTolerance: 0.006,
 	}
 }
 
@@ -200,12 +201,13 @@ type Detector struct {
 	wre, wim [8]float64
 
 	// Decision state.
-	cand     int   // digit of the current run of hits, -1 none
-	run      int   // length of that run
-	runStart int64 // first sample of the run's first window
-	active   int   // digit declared and not yet ended, -1 none
-	misses   int   // consecutive windows without the active digit
-	samples  int64 // samples consumed
+	cand     int        // digit of the current run of hits, -1 none
+	run      int        // length of that run
+	hitOff   [2]float64 // the last regular hit's measured offsets (Hz), row and column
+	runStart int64      // first sample of the run's first window
+	active   int        // digit declared and not yet ended, -1 none
+	misses   int        // consecutive windows without the active digit
+	samples  int64      // samples consumed
 
 	// Thresholds in linear form.
 	minPow, normTwist, revTwist, relPeak, maxSpread float64
@@ -240,6 +242,7 @@ func NewDetector(rate int, p Params) (*Detector, error) {
 		d.c1re[i], d.c1im[i] = math.Cos(w*(b-1)), -math.Sin(w*(b-1))
 		d.c2re[i], d.c2im[i] = math.Cos(w*b), -math.Sin(w*b)
 		d.c4re[i], d.c4im[i] = math.Cos(2*w*b), -math.Sin(2*w*b)
+		d.c3re[i], d.c3im[i] = math.Cos(3*w*b), -math.Sin(3*w*b)
 	}
 	// A sine of amplitude a has mean square a^2/2; the window DFT of it
 	// has |W|^2 = (a*N/2)^2, i.e. mean square = 2|W|^2/N^2.
@@ -363,20 +366,19 @@ func (d *Detector) judge(k int) int {
 	}
 	prevRe, prevIm := d.wre, d.wim
 	d.wre, d.wim = wre, wim
-	if d.hist != nil {
-		d.w3re[d.nsub%4], d.w3im[d.nsub%4] = wre, wim
-	}
+	d.w3re[d.nsub%4], d.w3im[d.nsub%4] = wre, wim
 	if d.nsub < 4 {
 		return -1 // no previous window to measure the phase advance against
 	}
 	total := (d.aen[k0] + d.aen[k1] + d.aen[k2]) / d.win
-	r, c, pr, pc, _, _, ok := d.pair(&pw, &wre, &wim, &prevRe, &prevIm, d.win, d.relPeak, d.p.MinToneShare*total)
+	r, c, pr, pc, fr, fc, ok := d.pair(&pw, &wre, &wim, &prevRe, &prevIm, d.win, d.relPeak, d.p.MinToneShare*total)
 	if !ok {
 		return -1
 	}
 	if pr+pc < d.p.MinToneShare*total {
 		return -1
 	}
+	d.hitOff = [2]float64{fr, fc}
 	// The window must be steady: the energies of its three sub-blocks may
 	// differ only a little. Measured on the whole energy rather than on
 	// the two tones, because 4.25 ms filters leak too much between tones.
@@ -433,11 +435,6 @@ func (d *Detector) pair(pw, re, im, prevRe, prevIm *[8]float64, n, rel, minPair 
 	if !okr || !okc {
 		return
 	}
-	// A column at twice the row is a harmonic series (a note or a voice
-	// with its second harmonic), which no key is (Params.HarmonicTolerance).
-	if h := d.nominal[c] + fc - 2*(d.nominal[r]+fr); math.Abs(h) < d.p.HarmonicTolerance*(d.nominal[c]+fc) {
-		return
-	}
 	// Correct the levels for the filter's loss at the measured offset.
 	pr /= d.responseN(fr, n)
 	pc /= d.responseN(fc, n)
@@ -445,6 +442,39 @@ func (d *Detector) pair(pw, re, im, prevRe, prevIm *[8]float64, n, rel, minPair 
 		return
 	}
 	return r, c, pr, pc, fr, fc, true
+}
+
+// harmonic reports whether a column at fc Hz is within HarmonicTolerance
+// of twice a row at fr Hz: a harmonic series, not a key.
+func (d *Detector) harmonic(fr, fc float64) bool {
+	return math.Abs(fc-2*fr) < d.p.HarmonicTolerance*fc
+}
+
+// harmonicRun reports whether the current run of regular hits is a
+// harmonic series. The frequencies are measured from the phase advance
+// between this window and the one three hops before (adjacent, not
+// overlapping, both inside the run when it is 4 or more long): three
+// times the baseline of a single hop, and clear of the run's first
+// windows, whose phase advance is taken against windows the tone does
+// not fill and is biased for a tone off its nominal frequency by a few
+// Hz, more than this limit allows. The single hop's offsets resolve the
+// longer baseline's 2 pi ambiguity.
+func (d *Detector) harmonicRun() bool {
+	if d.p.HarmonicTolerance <= 0 {
+		return false
+	}
+	cur, old := d.nsub%4, (d.nsub+1)%4
+	var f [2]float64
+	for t, i := range [2]int{d.cand / 4, 4 + d.cand%4} {
+		nr, ni, or, oi := d.w3re[cur][i], d.w3im[cur][i], d.w3re[old][i], d.w3im[old][i]
+		xr, xi := nr*or+ni*oi, ni*or-nr*oi
+		zr, zi := xr*d.c3re[i]-xi*d.c3im[i], xr*d.c3im[i]+xi*d.c3re[i]
+		span := 2 * math.Pi * float64(3*d.block) / float64(d.rate) // radians per Hz over three hops
+		ph := d.hitOff[t] * span
+		ph += math.Remainder(math.Atan2(zi, zr)-ph, 2*math.Pi)
+		f[t] = d.nominal[i] + ph/span
+	}
+	return d.harmonic(f[0], f[1])
 }
 
 // offset returns the frequency error of tone i in Hz, measured from the
@@ -501,7 +531,7 @@ func (d *Detector) decide(hit, weak int, out []Detection) []Detection {
 			d.active = -1
 		}
 	}
-	if d.cand >= 0 && d.run >= d.p.HitsToBegin && d.cand != d.active {
+	if d.cand >= 0 && d.run >= d.p.HitsToBegin && d.cand != d.active && !d.harmonicRun() {
 		d.active, d.misses, d.activeWeak = d.cand, 0, false
 		out = append(out, Detection{Key: layout[d.cand], Start: d.runStart * d.scale, At: d.samples * d.scale})
 	} else if d.wcand >= 0 && d.wcand != d.active && d.wrun >= d.p.WeakHits && (d.cand != d.wcand || d.run == 0) && d.confirm() {

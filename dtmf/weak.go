@@ -38,7 +38,7 @@ type weakState struct {
 	grid   *[8]neighbourGrid // shared by all detectors of the same rate
 
 	c3re, c3im [8]float64    // e^{-j3wB}
-	w3re, w3im [4][8]float64 // judge's window DFTs of the last hops, ring by nsub%4
+	w3re, w3im [4][8]float64 // judge's window DFTs of the last hops, ring by nsub%4 (also for harmonicRun)
 	lre, lim   [8]float64    // the previous long window's DFT
 
 	wcand      int   // digit of the current run of weak hits, -1 none
@@ -78,10 +78,6 @@ func (d *Detector) initWeak() {
 	d.wcand = -1
 	if p.WeakShare <= 0 || p.WeakHits < 1 {
 		return
-	}
-	for i := 0; i < 8; i++ {
-		w := 2 * math.Pi * d.nominal[i] / float64(d.rate)
-		d.c3re[i], d.c3im[i] = math.Cos(3*w*float64(d.block)), -math.Sin(3*w*float64(d.block))
 	}
 	d.weakRel = math.Pow(10, p.WeakRelativePeakDB/10)
 	d.confSNR = math.Pow(10, p.ConfirmSNRDB/10)
@@ -295,6 +291,9 @@ func (d *Detector) measure(x []float64, digit int, hitOff [2]float64, f *confirm
 		if f.steady[t] > d.maxSteady || math.Abs(f.off[t]) > d.maxOff {
 			return false // neither way of confirming can pass: spare the rest
 		}
+	}
+	if d.harmonic(ft[0], ft[1]) {
+		return false // a note and its second harmonic (Params.HarmonicTolerance)
 	}
 	var e float64
 	for i := range n {
