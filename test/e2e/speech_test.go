@@ -100,6 +100,10 @@ func TestSpokenRequestReachesIntent(t *testing.T) {
 	if !hasEvent(r, "barge_in", "") {
 		t.Error("the caller's speech did not stop the greeting")
 	}
+	// The default engines: Moonshine, with PocketSphinx as a second opinion.
+	if b, _ := os.ReadFile(s.log.Name()); !strings.Contains(string(b), `msg="speech recognizers" engine=moonshine second=sphinx`) {
+		t.Error("the server did not start the default recognizers (moonshine with sphinx)")
+	}
 }
 
 // TestSilenceLadderReadsKeypadOptions: a caller who says nothing hears the
