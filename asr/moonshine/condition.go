@@ -3,6 +3,8 @@ package moonshine
 import (
 	"math"
 	"time"
+
+	"github.com/openivr/ivr/asr"
 )
 
 // Conditioning prepares 16 kHz audio for the encoder.
@@ -11,6 +13,10 @@ type Conditioning struct {
 	// fraction of full scale (0 leaves the level alone). Gain is capped
 	// by MaxGainDB.
 	PeakTarget float64
+	// TargetDB, when non-zero, scales the clip so that its speech level
+	// (asr.SpeechLevel) is this many dBFS instead; it takes precedence
+	// over PeakTarget. The peak is still kept under full scale.
+	TargetDB float64
 	// MaxGainDB caps the normalisation gain (0: 30 dB).
 	MaxGainDB float64
 	// TrimBelowDB, when positive, cuts leading and trailing 20 ms frames
@@ -18,6 +24,8 @@ type Conditioning struct {
 	// keeping TrimPad of audio on each side of what remains.
 	TrimBelowDB float64
 	TrimPad     time.Duration
+	// PadLead and PadTrail add silence before and after the audio.
+	PadLead, PadTrail time.Duration
 }
 
 // DefaultConditioning is the conditioning tuned on the dev splits.
@@ -42,15 +50,26 @@ func prepare(s []int16, c Conditioning) []float32 {
 		peak = max(peak, a)
 	}
 	g := 1.0 / 32768
-	if c.PeakTarget > 0 && peak > 0 {
-		maxGain := c.MaxGainDB
-		if maxGain <= 0 {
-			maxGain = 30
-		}
+	maxGain := c.MaxGainDB
+	if maxGain <= 0 {
+		maxGain = 30
+	}
+	switch {
+	case peak == 0:
+	case c.TargetDB != 0:
+		lvl := asr.SpeechLevel(s, modelRate)
+		g = math.Pow(10, min(maxGain, c.TargetDB-lvl)/20) / 32768
+		g = min(g, 1/float64(peak))
+	case c.PeakTarget > 0:
 		g = min(c.PeakTarget/float64(peak), math.Pow(10, maxGain/20)/32768)
 	}
+	lead := int(c.PadLead.Seconds() * modelRate)
+	trail := int(c.PadTrail.Seconds() * modelRate)
+	if lead > 0 || trail > 0 {
+		out = make([]float32, lead+len(s)+trail)
+	}
 	for i, v := range s {
-		out[i] = float32(float64(v) * g)
+		out[lead+i] = float32(float64(v) * g)
 	}
 	return out
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// per token, a hint phrase may score and still be reported as an
 	// alternative (0: DefaultAltMargin; negative: no phrase scoring).
 	AltMargin float64
+	// Calibration divides closed-grammar phrase probabilities by their
+	// probability on silence raised to this power (0: off).
+	Calibration float64
 	// MaxAlternatives caps Result.Alternatives (0: 5).
 	MaxAlternatives int
 }
@@ -58,7 +61,7 @@ const DefaultAltMargin = 1.0
 
 // DefaultConfig is the configuration tuned on the dev splits.
 func DefaultConfig() Config {
-	return Config{Condition: DefaultConditioning}
+	return Config{Condition: DefaultConditioning, Calibration: 0.5}
 }
 
 // ResolveModelDir returns dir, else $IVR_SPEECH_DIR, else DefaultModelDir.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/openivr/ivr/asr"
@@ -36,6 +37,7 @@ type Recognizer struct {
 
 	mu     sync.Mutex
 	closed bool
+	priors map[string][]float64 // phrase set -> log-probabilities on silence
 }
 
 // New loads the model (once per process and directory) and returns the
@@ -270,6 +272,15 @@ func (r *Recognizer) pick(ctx context.Context, st *start, ps []string) (asr.Resu
 	if err != nil {
 		return asr.Result{}, err
 	}
+	if a := r.cfg.Calibration; a > 0 {
+		prior, err := r.prior(ctx, ps)
+		if err != nil {
+			return asr.Result{}, err
+		}
+		for i := range cs {
+			cs[i].lp -= a * prior[i]
+		}
+	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].lp > cs[j].lp })
 	res := asr.Result{Final: true}
 	if len(cs) == 0 || math.IsInf(cs[0].lp, -1) {
@@ -291,6 +302,49 @@ func (r *Recognizer) pick(ctx context.Context, st *start, ps []string) (asr.Resu
 		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: c.text, Confidence: clamp01(p)})
 	}
 	return res, nil
+}
+
+// maxPriors bounds the cached phrase-set priors.
+const maxPriors = 64
+
+// prior returns the phrases' log-probabilities (best surface form) when
+// the audio is a second of silence: what the decoder expects of each
+// phrase from its language model alone. Dividing it out (contextual
+// calibration) keeps short, common replies ("Oh.") from winning on
+// audio the model does not make out. Computed once per phrase set.
+func (r *Recognizer) prior(ctx context.Context, ps []string) ([]float64, error) {
+	key := strings.Join(ps, "\x00")
+	r.mu.Lock()
+	p, ok := r.priors[key]
+	r.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	hid, err := r.m.encode(make([]float32, modelRate))
+	if err != nil {
+		return nil, err
+	}
+	defer hid.destroy()
+	st, err := r.m.begin(hid)
+	if err != nil {
+		return nil, err
+	}
+	defer st.destroy()
+	cs, err := r.scorePhrases(ctx, st, ps)
+	if err != nil {
+		return nil, err
+	}
+	p = make([]float64, len(cs))
+	for i, c := range cs {
+		p[i] = max(c.lp, -100)
+	}
+	r.mu.Lock()
+	if r.priors == nil || len(r.priors) >= maxPriors {
+		r.priors = map[string][]float64{}
+	}
+	r.priors[key] = p
+	r.mu.Unlock()
+	return p, nil
 }
 
 // alternatives scores the hint phrases against the audio and returns

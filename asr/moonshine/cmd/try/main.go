@@ -37,9 +37,13 @@ func main() {
 	intents := flag.Bool("intents", false, "run the speech pipeline with the intent classifier (as ivr eval speech)")
 	vote := flag.Bool("vote", true, "with -intents: classify by vote over the alternatives")
 	peak := flag.Float64("peak", moonshine.DefaultConditioning.PeakTarget, "peak normalisation target (0: off)")
+	target := flag.Float64("target-db", moonshine.DefaultConditioning.TargetDB, "speech level target, dBFS (0: use -peak)")
 	maxGain := flag.Float64("max-gain-db", moonshine.DefaultConditioning.MaxGainDB, "cap on the normalisation gain, dB (0: 30)")
 	trimDB := flag.Float64("trim-db", moonshine.DefaultConditioning.TrimBelowDB, "trim lead/trail frames this many dB under the loudest (0: off)")
 	trimPad := flag.Duration("trim-pad", moonshine.DefaultConditioning.TrimPad, "audio kept around the trimmed speech")
+	padLead := flag.Duration("pad-lead", moonshine.DefaultConditioning.PadLead, "silence added before the audio")
+	padTrail := flag.Duration("pad-trail", moonshine.DefaultConditioning.PadTrail, "silence added after the audio")
+	calib := flag.Float64("calib", moonshine.DefaultConfig().Calibration, "closed grammars: power of the silence prior divided out (0: off)")
 	margin := flag.Float64("alt-margin", 0, "phrase alternatives: margin in nats under the free decode (0: default, <0: none)")
 	verbose := flag.Bool("v", false, "print every file")
 	flag.Parse()
@@ -52,8 +56,9 @@ func main() {
 		os.Exit(2)
 	}
 	cfg := moonshine.DefaultConfig()
-	cfg.Condition = moonshine.Conditioning{PeakTarget: *peak, MaxGainDB: *maxGain, TrimBelowDB: *trimDB, TrimPad: *trimPad}
+	cfg.Condition = moonshine.Conditioning{PeakTarget: *peak, TargetDB: *target, MaxGainDB: *maxGain, TrimBelowDB: *trimDB, TrimPad: *trimPad, PadLead: *padLead, PadTrail: *padTrail}
 	cfg.AltMargin = *margin
+	cfg.Calibration = *calib
 	rec, err := moonshine.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "try:", err)
