@@ -13,13 +13,17 @@
 // model runs in Finish (an encoder pass, then greedy decoding with the
 // key/value cache). Hints shape the result:
 //
-//   - no grammar: the free transcript is the result; hint phrases that
-//     the decoder finds nearly as probable (teacher-forced scoring) are
-//     added as alternatives, for the intent classifier;
+//   - no grammar: the free transcript is the result; with
+//     Config.AltMargin, hint phrases that the decoder finds nearly as
+//     probable (teacher-forced scoring) are added as alternatives;
 //   - asr.GrammarDigit and asr.GrammarYesNo: every allowed phrase is
 //     scored and the most probable one wins, as a closed grammar would;
+//     each phrase's probability on silence is divided out (to the power
+//     Config.Calibration) so that short common replies ("Oh.") do not
+//     win on unclear audio;
 //   - asr.GrammarDigits: the free transcript mapped to digit words ("12"
-//     becomes "one two"), the single most probable digit when it has none.
+//     becomes "one two"); when that leaves fewer than two words, the
+//     single-digit grammar decides.
 //
 // Texts are lower case in asr.Normalize form, as asr/sphinx reports them.
 package moonshine

@@ -201,8 +201,19 @@ func TestYesNoAndDigits(t *testing.T) {
 			t.Errorf("%s with %s: got %q, want %q", c.file, c.grammar, res.Text, c.want)
 		}
 	}
+	// A digit string: three recorded digits in a row.
+	var seq audio.Clip
+	for _, d := range []string{"4", "0", "7"} {
+		c := readClip(t, filepath.Join(soundsDir, "digits", d+".wav"))
+		seq.Rate = c.Rate
+		seq.Samples = append(seq.Samples, c.Samples...)
+	}
+	res := transcribe(t, r, seq, asr.Hints{Grammar: asr.GrammarDigits, EscapeWords: []string{"agent"}})
+	if res.Text != "four zero seven" && res.Text != "four oh seven" {
+		t.Errorf("4, 0, 7 with the digits grammar: got %q", res.Text)
+	}
 	clip := readClip(t, filepath.Join(soundsDir, "digits/5.wav"))
-	res := transcribe(t, r, clip, asr.Hints{Grammar: asr.GrammarYesNo})
+	res = transcribe(t, r, clip, asr.Hints{Grammar: asr.GrammarYesNo})
 	if res.Text == "" {
 		t.Errorf("yes/no grammar gave no text")
 	}
@@ -308,5 +319,35 @@ func TestScoreMatchesGreedy(t *testing.T) {
 	}
 	if sum(lps[0]) > sum(lps[1])-5 {
 		t.Errorf("a wrong text scores %.2f, the transcript %.2f", sum(lps[0]), sum(lps[1]))
+	}
+}
+
+// TestPhraseAlternatives: with AltMargin, a hint phrase close to the
+// transcript comes back as an alternative, one far from it does not, and
+// no alternative is more confident than the text.
+func TestPhraseAlternatives(t *testing.T) {
+	recognizer(t)
+	cfg := DefaultConfig()
+	cfg.AltMargin = 8
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := readClip(t, filepath.Join(soundsDir, "cannot-complete-as-dialed.wav"))
+	res := transcribe(t, r, c, asr.Hints{Phrases: []string{
+		"your call cannot be completed as dialled", "your call can't be completed as dialed", "call waiting", "I lost my card",
+	}})
+	if res.Text != "your call cannot be completed as dialed" {
+		t.Fatalf("text %q", res.Text)
+	}
+	var texts []string
+	for _, a := range res.Alternatives {
+		texts = append(texts, a.Text)
+		if a.Confidence <= 0 || a.Confidence > res.Confidence || a.Text == res.Text {
+			t.Errorf("alternative %+v against text confidence %.2f", a, res.Confidence)
+		}
+	}
+	if len(texts) == 0 || strings.Contains(strings.Join(texts, "|"), "card") || strings.Contains(strings.Join(texts, "|"), "waiting") {
+		t.Errorf("alternatives %v: want the near paraphrases only", res.Alternatives)
 	}
 }

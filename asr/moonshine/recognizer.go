@@ -200,9 +200,11 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 	res := asr.Result{Final: true, Text: asr.Normalize(raw), Confidence: geoMean(d.lps)}
 	if h.Grammar == asr.GrammarDigits {
 		t, ok := digitString(raw, h.EscapeWords)
-		if !ok {
-			// Nothing digit-like: the single most likely digit, as a
-			// grammar decoder would force one.
+		if !ok || !strings.Contains(t, " ") {
+			// Nothing digit-like, or one word: the single-digit grammar
+			// decides (as a grammar decoder would force a digit), which
+			// on the dev sets is right more often than a free decode of
+			// one short word.
 			return r.pick(ctx, st, uniqNorm(append(append([]string{}, digitWords...), h.EscapeWords...)))
 		}
 		res.Text = t
@@ -365,7 +367,7 @@ func (r *Recognizer) alternatives(ctx context.Context, st *start, res asr.Result
 		if c.text == res.Text {
 			continue
 		}
-		conf := res.Confidence * math.Exp(min(0, c.lp-freeLP))
+		conf := res.Confidence * math.Exp(min(0, c.lp-freeLP)/r.cfg.AltTemperature)
 		alts = append(alts, asr.Alternative{Text: c.text, Confidence: clamp01(conf)})
 	}
 	return alts, nil

@@ -44,7 +44,8 @@ func main() {
 	padLead := flag.Duration("pad-lead", moonshine.DefaultConditioning.PadLead, "silence added before the audio")
 	padTrail := flag.Duration("pad-trail", moonshine.DefaultConditioning.PadTrail, "silence added after the audio")
 	calib := flag.Float64("calib", moonshine.DefaultConfig().Calibration, "closed grammars: power of the silence prior divided out (0: off)")
-	margin := flag.Float64("alt-margin", 0, "phrase alternatives: margin in nats under the free decode (0: default, <0: none)")
+	temp := flag.Float64("alt-temp", moonshine.DefaultConfig().AltTemperature, "phrase alternatives: temperature of their confidences (0: 1)")
+	margin := flag.Float64("alt-margin", 0, "phrase alternatives: margin in nats under the free decode (0: no phrase scoring)")
 	verbose := flag.Bool("v", false, "print every file")
 	flag.Parse()
 	if *set == "" {
@@ -58,6 +59,7 @@ func main() {
 	cfg := moonshine.DefaultConfig()
 	cfg.Condition = moonshine.Conditioning{PeakTarget: *peak, TargetDB: *target, MaxGainDB: *maxGain, TrimBelowDB: *trimDB, TrimPad: *trimPad, PadLead: *padLead, PadTrail: *padTrail}
 	cfg.AltMargin = *margin
+	cfg.AltTemperature = *temp
 	cfg.Calibration = *calib
 	rec, err := moonshine.New(cfg)
 	if err != nil {
