@@ -49,7 +49,7 @@ type Config struct {
 	// audio after a free decode and reports those within AltMargin nats
 	// (total log-probability) of it as alternatives. 0 leaves phrases
 	// unscored: on the bank and courier dev sets it changed no intent and
-	// added about 250 ms to Finish (BENCHMARKS.md).
+	// added about 250 ms to Finish (measured with cmd/try).
 	AltMargin float64
 	// AltTemperature flattens the alternatives' confidences: an
 	// alternative d nats under the free decode gets its confidence times
