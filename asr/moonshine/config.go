@@ -45,6 +45,10 @@ type Config struct {
 	// MaxTokensPerSecond bounds the free decode's length (0: 6, plus a
 	// floor of 10 tokens).
 	MaxTokensPerSecond float64
+	// Beam, above 1, decodes free speech with a beam search of that width
+	// instead of greedily, and reports the other finished hypotheses as
+	// alternatives.
+	Beam int
 	// AltMargin, when positive, scores the hint phrases against the
 	// audio after a free decode and reports those within AltMargin nats
 	// (total log-probability) of it as alternatives. 0 leaves phrases
@@ -64,7 +68,7 @@ type Config struct {
 
 // DefaultConfig is the configuration tuned on the dev splits.
 func DefaultConfig() Config {
-	return Config{Condition: DefaultConditioning, Calibration: 0.5}
+	return Config{Condition: DefaultConditioning, Calibration: 0.5, Beam: 4}
 }
 
 // ResolveModelDir returns dir, else $IVR_SPEECH_DIR, else DefaultModelDir.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sort"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -601,4 +602,226 @@ func (m *model) scoreBatch(st *start, seqs [][]int, batch []int, L int) ([]float
 		return nil, err
 	}
 	return logits, nil
+}
+
+// beamHyp is one hypothesis of the beam search.
+type beamHyp struct {
+	ids []int
+	lps []float64 // per token, then EOS when finished
+	sum float64
+}
+
+// mean is the hypothesis's mean log-probability per token, by which
+// finished hypotheses are ranked (a sum would favour short ones).
+func (b beamHyp) mean() float64 { return b.sum / float64(max(1, len(b.lps))) }
+
+// beam decodes from st keeping the width most probable prefixes, EOS
+// barred at the first step, at most maxLen tokens. It returns up to
+// width hypotheses, best first (finished ones; unfinished ones only when
+// none finished). It checks ctx between steps.
+func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width int) ([]decoded, error) {
+	V := m.vocab
+	var live, done []beamHyp
+	z0 := logSumExp(st.logits)
+	for _, k := range topK(st.logits, width, tokEOS) {
+		lp := float64(st.logits[k]) - z0
+		live = append(live, beamHyp{ids: []int{k}, lps: []float64{lp}, sum: lp})
+	}
+	// Cross-attention key/values: the same for every beam, so one
+	// replicated buffer serves any number of live beams.
+	encRep := make([][]float32, len(st.past))
+	var decPast [][]float32 // per decoder entry, [n, heads, len, dim]
+	var decShape []ort.Shape
+	for i, v := range st.past {
+		t := v.(*ort.Tensor[float32])
+		src := t.GetData()
+		if isDecoderKV(i) {
+			decPast = append(decPast, nil)
+			decShape = append(decShape, t.GetShape())
+			continue
+		}
+		rep := make([]float32, 0, width*len(src))
+		for range width {
+			rep = append(rep, src...)
+		}
+		encRep[i] = rep
+		decPast = append(decPast, nil)
+		decShape = append(decShape, t.GetShape())
+	}
+	// The beams' self-attention key/values start as the start token's.
+	for i, v := range st.past {
+		if !isDecoderKV(i) {
+			continue
+		}
+		src := v.(*ort.Tensor[float32]).GetData()
+		rep := make([]float32, 0, len(live)*len(src))
+		for range live {
+			rep = append(rep, src...)
+		}
+		decPast[i] = rep
+	}
+	seqLen := int64(1) // tokens in the self-attention cache
+	logits := make([]float32, width*V)
+	for step := 1; step < maxLen && len(live) > 0; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := len(live)
+		ids := make([]int64, n)
+		for b, hy := range live {
+			ids[b] = int64(hy.ids[len(hy.ids)-1])
+		}
+		var vals []ort.Value
+		free := func() { destroyAll(vals) }
+		past := make([]ort.Value, len(st.past))
+		outs := map[string]ort.Value{}
+		next := make([][]float32, len(st.past))
+		var err error
+		for i := range st.past {
+			sh := decShape[i].Clone()
+			sh[0] = int64(n)
+			var t *ort.Tensor[float32]
+			if isDecoderKV(i) {
+				sh[2] = seqLen
+				t, err = ort.NewTensor(sh, decPast[i])
+				if err == nil {
+					vals = append(vals, t)
+					nsh := sh.Clone()
+					nsh[2] = seqLen + 1
+					next[i] = make([]float32, nsh.FlattenedSize())
+					var o *ort.Tensor[float32]
+					o, err = ort.NewTensor(nsh, next[i])
+					if err == nil {
+						vals = append(vals, o)
+						outs[m.decOut[i+1]] = o
+					}
+				}
+			} else {
+				t, err = ort.NewTensor(sh, encRep[i][:sh.FlattenedSize()])
+				if err == nil {
+					vals = append(vals, t)
+				}
+			}
+			if err != nil {
+				free()
+				return nil, err
+			}
+			past[i] = t
+		}
+		lt, err := ort.NewTensor(ort.NewShape(int64(n), 1, int64(V)), logits[:n*V])
+		if err != nil {
+			free()
+			return nil, err
+		}
+		vals = append(vals, lt)
+		outs[m.decOut[0]] = lt
+		err = m.runCached(ids, n, h.t, past, outs)
+		free()
+		if err != nil {
+			return nil, err
+		}
+		// Expand every beam by its best tokens and keep the best
+		// prefixes overall.
+		type cand struct {
+			parent, tok int
+			lp, sum     float64
+		}
+		var cands []cand
+		for b := range n {
+			row := logits[b*V : (b+1)*V]
+			z := logSumExp(row)
+			for _, k := range topK(row, width, -1) {
+				lp := float64(row[k]) - z
+				cands = append(cands, cand{b, k, lp, live[b].sum + lp})
+			}
+		}
+		sort.Slice(cands, func(i, j int) bool { return cands[i].sum > cands[j].sum })
+		var nl []beamHyp
+		var parents []int
+		for _, c := range cands {
+			if len(nl) >= width {
+				break
+			}
+			p := live[c.parent]
+			hy := beamHyp{
+				ids: append(slices.Clip(p.ids), c.tok),
+				lps: append(slices.Clip(p.lps), c.lp),
+				sum: c.sum,
+			}
+			if c.tok == tokEOS {
+				hy.ids = hy.ids[:len(hy.ids)-1]
+				done = append(done, hy)
+				continue
+			}
+			nl = append(nl, hy)
+			parents = append(parents, c.parent)
+		}
+		seqLen++
+		for i := range decPast {
+			if next[i] == nil {
+				continue
+			}
+			per := len(next[i]) / n
+			g := make([]float32, 0, len(parents)*per)
+			for _, p := range parents {
+				g = append(g, next[i][p*per:(p+1)*per]...)
+			}
+			decPast[i] = g
+		}
+		live = nl
+		if len(done) >= width {
+			break
+		}
+		// Sums only fall: once a finished hypothesis outscores every
+		// live one, stop (a heuristic for the mean ranking below).
+		if len(done) > 0 && len(live) > 0 {
+			bestDone := math.Inf(-1)
+			for _, d := range done {
+				bestDone = max(bestDone, d.sum)
+			}
+			bestLive := math.Inf(-1)
+			for _, l := range live {
+				bestLive = max(bestLive, l.sum)
+			}
+			if bestDone > bestLive {
+				break
+			}
+		}
+	}
+	eos := len(done) > 0
+	if !eos {
+		done = live
+	}
+	sort.SliceStable(done, func(i, j int) bool { return done[i].mean() > done[j].mean() })
+	out := make([]decoded, 0, len(done))
+	for _, d := range done {
+		out = append(out, decoded{ids: d.ids, lps: d.lps, eos: eos})
+	}
+	return out, nil
+}
+
+// topK returns the indices of the k largest values of row, largest
+// first, leaving out skip (pass -1 to keep all).
+func topK(row []float32, k int, skip int) []int {
+	idx := make([]int, 0, k+1)
+	for i, v := range row {
+		if i == skip {
+			continue
+		}
+		if len(idx) == k && v <= row[idx[k-1]] {
+			continue
+		}
+		j := len(idx)
+		if j < k {
+			idx = append(idx, i)
+		} else {
+			j = k - 1
+		}
+		for j > 0 && row[idx[j-1]] < v {
+			idx[j] = idx[j-1]
+			j--
+		}
+		idx[j] = i
+	}
+	return idx
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -350,5 +351,51 @@ func TestPhraseAlternatives(t *testing.T) {
 	}
 	if len(texts) == 0 || strings.Contains(strings.Join(texts, "|"), "card") || strings.Contains(strings.Join(texts, "|"), "waiting") {
 		t.Errorf("alternatives %v: want the near paraphrases only", res.Alternatives)
+	}
+}
+
+// TestBeam: the beam search finds the prompt's transcript, its
+// alternatives are other texts, best first, none more confident than the
+// text; a width of 1 is the greedy decode.
+func TestBeam(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "check-number-dial-again.wav"))
+	x := prepare(audio.Resample(c.Samples, c.Rate, modelRate), r.cfg.Condition)
+	hid, err := r.m.encode(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hid.destroy()
+	st, err := r.m.begin(hid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.destroy()
+	g, err := r.m.greedy(context.Background(), hid, st, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := r.m.beam(context.Background(), hid, st, 60, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b1[0].ids, g.ids) {
+		t.Errorf("beam of 1: %v, greedy %v", b1[0].ids, g.ids)
+	}
+	hs, err := r.m.beam(context.Background(), hid, st, 60, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) < 2 {
+		t.Fatalf("%d hypotheses from a beam of 4", len(hs))
+	}
+	if got := asr.Normalize(r.m.tok.Decode(hs[0].ids)); got != "please check the number and dial again" {
+		t.Errorf("best hypothesis %q", got)
+	}
+	res := transcribe(t, r, c, asr.Hints{})
+	for i, a := range res.Alternatives {
+		if a.Text == res.Text || a.Confidence > res.Confidence || (i > 0 && a.Confidence > res.Alternatives[i-1].Confidence) {
+			t.Errorf("alternatives %v for %q (%.2f)", res.Alternatives, res.Text, res.Confidence)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -192,12 +193,31 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		return r.pick(ctx, st, ps)
 	}
 	maxLen := max(10, int(float64(len(x))/modelRate*r.cfg.MaxTokensPerSecond))
-	d, err := r.m.greedy(ctx, hid, st, maxLen)
-	if err != nil {
-		return asr.Result{}, err
+	var d decoded
+	var others []decoded
+	if r.cfg.Beam > 1 {
+		hs, err := r.m.beam(ctx, hid, st, maxLen, r.cfg.Beam)
+		if err != nil {
+			return asr.Result{}, err
+		}
+		d, others = hs[0], hs[1:]
+	} else {
+		d, err = r.m.greedy(ctx, hid, st, maxLen)
+		if err != nil {
+			return asr.Result{}, err
+		}
 	}
 	raw := r.m.tok.Decode(d.ids)
 	res := asr.Result{Final: true, Text: asr.Normalize(raw), Confidence: geoMean(d.lps)}
+	for _, o := range others {
+		t := asr.Normalize(r.m.tok.Decode(o.ids))
+		if t == "" || t == res.Text || len(res.Alternatives) >= r.cfg.MaxAlternatives || slices.ContainsFunc(res.Alternatives, func(a asr.Alternative) bool { return a.Text == t }) {
+			continue
+		}
+		conf := res.Confidence * math.Exp(min(0, sum(o.lps)-sum(d.lps))/r.cfg.AltTemperature)
+		res.Alternatives = append(res.Alternatives, asr.Alternative{Text: t, Confidence: clamp01(conf)})
+	}
+	sort.SliceStable(res.Alternatives, func(i, j int) bool { return res.Alternatives[i].Confidence > res.Alternatives[j].Confidence })
 	if h.Grammar == asr.GrammarDigits {
 		t, ok := digitString(raw, h.EscapeWords)
 		if !ok || !strings.Contains(t, " ") {
@@ -218,7 +238,7 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		if err != nil {
 			return asr.Result{}, err
 		}
-		res.Alternatives = alts
+		res.Alternatives = mergeAlternatives(res.Alternatives, alts, r.cfg.MaxAlternatives)
 	}
 	return res, nil
 }
@@ -371,6 +391,20 @@ func (r *Recognizer) alternatives(ctx context.Context, st *start, res asr.Result
 		alts = append(alts, asr.Alternative{Text: c.text, Confidence: clamp01(conf)})
 	}
 	return alts, nil
+}
+
+// mergeAlternatives joins two lists of alternatives, most confident
+// first, one entry per text, at most n.
+func mergeAlternatives(a, b []asr.Alternative, n int) []asr.Alternative {
+	all := append(append([]asr.Alternative{}, a...), b...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Confidence > all[j].Confidence })
+	var out []asr.Alternative
+	for _, x := range all {
+		if len(out) < n && !slices.ContainsFunc(out, func(y asr.Alternative) bool { return y.Text == x.Text }) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func sum(xs []float64) float64 {

@@ -45,6 +45,7 @@ func main() {
 	padTrail := flag.Duration("pad-trail", moonshine.DefaultConditioning.PadTrail, "silence added after the audio")
 	calib := flag.Float64("calib", moonshine.DefaultConfig().Calibration, "closed grammars: power of the silence prior divided out (0: off)")
 	temp := flag.Float64("alt-temp", moonshine.DefaultConfig().AltTemperature, "phrase alternatives: temperature of their confidences (0: 1)")
+	beam := flag.Int("beam", moonshine.DefaultConfig().Beam, "beam width of the free decode (0, 1: greedy)")
 	margin := flag.Float64("alt-margin", 0, "phrase alternatives: margin in nats under the free decode (0: no phrase scoring)")
 	verbose := flag.Bool("v", false, "print every file")
 	flag.Parse()
@@ -59,6 +60,7 @@ func main() {
 	cfg := moonshine.DefaultConfig()
 	cfg.Condition = moonshine.Conditioning{PeakTarget: *peak, TargetDB: *target, MaxGainDB: *maxGain, TrimBelowDB: *trimDB, TrimPad: *trimPad, PadLead: *padLead, PadTrail: *padTrail}
 	cfg.AltMargin = *margin
+	cfg.Beam = *beam
 	cfg.AltTemperature = *temp
 	cfg.Calibration = *calib
 	rec, err := moonshine.New(cfg)
