@@ -4,7 +4,8 @@
 // (bench/load/run.sh): one UDP port per SIPp call, acting as the caller's
 // phone. It answers the IVR's RTP with its own 20 ms PCMU stream from the
 // same port (so the IVR's symmetric latching sees a real peer), presses
-// keys as RFC 4733 events at fixed offsets into the call, and timestamps
+// keys as RFC 4733 events at fixed offsets into the call, optionally says
+// a recorded request (-utterances; bench/load/speech.sh), and timestamps
 // every packet it receives from the IVR with the kernel's receive time
 // (SO_TIMESTAMPNS) so the measured packet interval is the server's pacing,
 // not this program's scheduling. One thread serves all ports through
@@ -41,6 +42,10 @@ func main() {
 		idle     = flag.Duration("idle", time.Second, "a call has ended when the IVR sent nothing for this long")
 		maxRun   = flag.Duration("max-run", 30*time.Minute, "stop on its own after this long")
 		progress = flag.Duration("progress", 5*time.Second, "log a progress line this often; 0 for none")
+		utters   = flag.String("utterances", "", "labels CSV (file,intent[,text], paths relative to it) of 8 kHz 16-bit mono WAVs: call k says utterance k mod count, as PCMU in place of the fill audio (paused while a key press is sent)")
+		utterAt  = flag.Duration("utter-at", 2*time.Second, "with -utterances: start the utterance this long after the call's first IVR packet (with -utter-sync: after every call's)")
+		sync     = flag.Bool("utter-sync", false, "with -utterances: all calls start their utterance together, -utter-at after the last call received its first IVR packet")
+		fill     = flag.String("fill", "", `audio outside utterances and key presses: "tone" (-20 dBFS 400 Hz) or "silence"; default tone, silence with -utterances`)
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
@@ -50,12 +55,22 @@ func main() {
 	if err != nil {
 		log.Fatalf("-keys: %v", err)
 	}
+	var us []utterance
+	if *utters != "" {
+		if us, err = loadUtterances(*utters); err != nil {
+			log.Fatalf("-utterances: %v", err)
+		}
+		if *fill == "" {
+			*fill = "silence"
+		}
+	}
 	ip := net.ParseIP(*addr)
 	if ip == nil {
 		log.Fatalf("-addr %q: not an IP address", *addr)
 	}
 	p, err := newPeer(peerConfig{
 		Calls: *n, IP: ip, PT: uint8(*pt), DTMFPT: uint8(*dtmfPT), Keys: ks, Idle: *idle,
+		Utterances: us, UtterAt: *utterAt, UtterSync: *sync, Fill: *fill,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -22,6 +22,17 @@ type peerConfig struct {
 	DTMFPT uint8         // telephone-event payload type offered in the SDP
 	Keys   []keyPress    // pressed in every call, in order
 	Idle   time.Duration // silence from the IVR that ends a call
+	// Utterances, when set, are said by the calls: call k says
+	// Utterances[k % len], starting UtterAt after its first IVR packet,
+	// or with UtterSync UtterAt after every call has had its first IVR
+	// packet (all callers speak at once). Outside the utterance the call
+	// sends Fill.
+	Utterances []utterance
+	UtterAt    time.Duration
+	UtterSync  bool
+	// Fill is the audio between utterances and key presses: "tone" (a
+	// -20 dBFS 400 Hz tone, the default) or "silence".
+	Fill string
 }
 
 // keyPress is one key pressed At after the call's first IVR packet.
@@ -52,6 +63,10 @@ type peer struct {
 
 	mu   sync.Mutex // guards prog
 	prog progress   // published by the loop every 100 ms
+
+	fill     []byte // the frame sent outside utterances and key presses
+	withRx   int    // calls that have had their first IVR packet (loop only)
+	syncedAt int64  // Unix ns when withRx reached Calls (UtterSync)
 }
 
 // call is one port, so one SIPp call. Only the loop touches it until
@@ -71,8 +86,9 @@ type call struct {
 	txPkts      uint64
 	keysPressed int
 
-	rx rxStats
-	tx txState
+	rx  rxStats
+	tx  txState
+	utt uttState
 }
 
 // rxStats is what one call saw from the IVR.
@@ -121,16 +137,31 @@ func newPeer(cfg peerConfig) (*peer, error) {
 	if cfg.Idle <= 0 {
 		cfg.Idle = time.Second
 	}
+	var fill []byte
+	switch cfg.Fill {
+	case "", "tone":
+		fill = toneFrame
+	case "silence":
+		fill = silenceFrame
+	default:
+		return nil, fmt.Errorf("fill %q: want tone or silence", cfg.Fill)
+	}
+	if cfg.UtterAt < 0 {
+		return nil, errors.New("utterance offset must not be negative")
+	}
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
 	}
-	p := &peer{cfg: cfg, epfd: epfd, epoch: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &peer{cfg: cfg, epfd: epfd, epoch: time.Now(), stop: make(chan struct{}), done: make(chan struct{}), fill: fill}
 	for i := range cfg.Calls {
 		c, err := openPort(i, [4]byte(ip4))
 		if err != nil {
 			p.closeFDs()
 			return nil, fmt.Errorf("port %d of %d: %w", i+1, cfg.Calls, err)
+		}
+		if len(cfg.Utterances) > 0 {
+			c.utt.u = &cfg.Utterances[i%len(cfg.Utterances)]
 		}
 		p.calls = append(p.calls, c)
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(i)} // Fd carries the call index
@@ -164,6 +195,7 @@ func openPort(i int, ip [4]byte) (*call, error) {
 	}
 	c := &call{idx: i, fd: fd, port: sa.(*syscall.SockaddrInet4).Port}
 	c.tx.evtPkt = -1
+	c.utt.frame = -1
 	c.tx.ssrc = 0x5eed0000 + uint32(i)
 	c.tx.seq = uint16(i * 7919)
 	c.tx.ts = uint32(i) * 160 * 1000
@@ -318,6 +350,10 @@ func (p *peer) receive(c *call, r *reader, app int64) {
 		c.remoteIP, c.remotePort = r.name.Addr, r.fromPort()
 		c.remote = &syscall.SockaddrInet4{Addr: c.remoteIP, Port: c.remotePort}
 		c.firstRx, c.lastRead = kern, app
+		p.withRx++
+		if p.withRx == len(p.calls) {
+			p.syncedAt = kern
+		}
 	} else if r.name.Addr != c.remoteIP || r.fromPort() != c.remotePort {
 		st.foreign++
 		return
@@ -350,6 +386,9 @@ func (p *peer) receive(c *call, r *reader, app int64) {
 		}
 		st.lastTS = ts
 		st.audio++
+		if pt == p.cfg.PT {
+			c.utt.observe(buf[12:], kern)
+		}
 	case p.cfg.DTMFPT:
 		st.events++
 	default:

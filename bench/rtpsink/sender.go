@@ -106,11 +106,27 @@ func (p *peer) packet(c *call, buf []byte, now int64) int {
 			tx.marker = false
 		}
 		binary.BigEndian.PutUint32(buf[4:], tx.ts)
-		n += copy(buf[12:], toneFrame)
+		fr := c.utt.nextUttFrame(now, p.utterStart(c))
+		if fr == nil {
+			fr = p.fill
+		}
+		n += copy(buf[12:], fr)
 	}
 	tx.seq++
 	tx.ts += samplesPerFrame // the media clock runs through events too
 	return n
+}
+
+// utterStart is when call c is due to start its utterance (Unix ns), or
+// 0 while that is not known yet (UtterSync before every call has media).
+func (p *peer) utterStart(c *call) int64 {
+	if p.cfg.UtterSync {
+		if p.syncedAt == 0 {
+			return 0
+		}
+		return p.syncedAt + int64(p.cfg.UtterAt)
+	}
+	return c.firstRx + int64(p.cfg.UtterAt)
 }
 
 // putEvent writes an RFC 4733 section 2.3 payload and returns its length.

@@ -46,7 +46,20 @@ type summary struct {
 	// Steady is Interval restricted to the window when every call that got
 	// media was up at once (nil when they never all overlapped).
 	Steady *window `json:"steady,omitempty"`
+
+	// Utterances lists what each call said (-utterances), in call order;
+	// UtterancesComplete counts those sent to the end.
+	Utterances         []uttResult `json:"utterances,omitempty"`
+	UtterancesComplete int         `json:"utterances_complete"`
+	// Speaking is Interval restricted to the window from the first
+	// utterance's start to recognitionTail after the last one's speech
+	// ended: while the server recognizes (nil without utterances).
+	Speaking *window `json:"speaking,omitempty"`
 }
+
+// recognitionTail is how long after the last speech the Speaking window
+// runs on: the endpointer's silence (500 ms) and the decoders' queue.
+const recognitionTail = 3 * time.Second
 
 // intervalStats summarises packet intervals in milliseconds.
 type intervalStats struct {
@@ -125,26 +138,60 @@ func (p *peer) Summary() summary {
 	}
 	s.Interval = stats(all)
 	s.AppInterval = stats(app)
+	p.utterSummary(&s)
 
 	if s.CallsWithMedia > 0 && lastStart < firstEnd {
-		epoch := p.epoch.UnixNano()
-		from := uint32((lastStart - epoch) / int64(time.Millisecond))
-		to := uint32((firstEnd - epoch) / int64(time.Millisecond))
-		var in []uint32
-		for _, c := range p.calls {
-			for i, at := range c.rx.at {
-				if at > from && at <= to {
-					in = append(in, c.rx.intervals[i])
-				}
-			}
-		}
-		s.Steady = &window{
-			FromS: float64(from) / 1e3, ToS: float64(to) / 1e3,
-			FromUnix: float64(lastStart/1e6) / 1e3, ToUnix: float64(firstEnd/1e6) / 1e3,
-			Interval: stats(in),
-		}
+		s.Steady = p.window(lastStart, firstEnd)
 	}
 	return s
+}
+
+// window is the IVR's packet intervals received between two Unix ns times.
+func (p *peer) window(fromNS, toNS int64) *window {
+	epoch := p.epoch.UnixNano()
+	from := uint32(max(fromNS-epoch, 0) / int64(time.Millisecond))
+	to := uint32(max(toNS-epoch, 0) / int64(time.Millisecond))
+	var in []uint32
+	for _, c := range p.calls {
+		for i, at := range c.rx.at {
+			if at > from && at <= to {
+				in = append(in, c.rx.intervals[i])
+			}
+		}
+	}
+	return &window{
+		FromS: float64(from) / 1e3, ToS: float64(to) / 1e3,
+		FromUnix: float64(fromNS/1e6) / 1e3, ToUnix: float64(toNS/1e6) / 1e3,
+		Interval: stats(in),
+	}
+}
+
+// utterSummary adds the utterances and the Speaking window to s.
+func (p *peer) utterSummary(s *summary) {
+	var first, last int64
+	for _, c := range p.calls {
+		u := &c.utt
+		if u.u == nil {
+			continue
+		}
+		r := uttResult{
+			Call: c.idx + 1, File: u.u.File, Intent: u.u.Intent, Text: u.u.Text,
+			StartUnix: unixSeconds(u.start), VoicedStartUnix: unixSeconds(u.voicedStart),
+			VoicedEndUnix: unixSeconds(u.voicedEnd), EndUnix: unixSeconds(u.end), ReplyUnix: unixSeconds(u.reply),
+			Complete: u.frame >= len(u.u.Frames),
+		}
+		if r.Complete {
+			s.UtterancesComplete++
+		}
+		s.Utterances = append(s.Utterances, r)
+		if u.start != 0 && (first == 0 || u.start < first) {
+			first = u.start
+		}
+		last = max(last, u.voicedEnd)
+	}
+	if first != 0 && last > first {
+		s.Speaking = p.window(first, last+int64(recognitionTail))
+	}
 }
 
 // stats sorts ns (in place) and summarises it in milliseconds.
