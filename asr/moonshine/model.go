@@ -621,6 +621,7 @@ func (b beamHyp) mean() float64 { return b.sum / float64(max(1, len(b.lps))) }
 // none finished). It checks ctx between steps.
 func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width int) ([]decoded, error) {
 	V := m.vocab
+	width = max(1, width)
 	var live, done []beamHyp
 	z0 := logSumExp(st.logits)
 	for _, k := range topK(st.logits, width, tokEOS) {
@@ -803,6 +804,9 @@ func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width in
 // topK returns the indices of the k largest values of row, largest
 // first, leaving out skip (pass -1 to keep all).
 func topK(row []float32, k int, skip int) []int {
+	if k <= 0 {
+		return nil
+	}
 	idx := make([]int, 0, k+1)
 	for i, v := range row {
 		if i == skip {

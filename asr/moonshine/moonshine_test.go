@@ -399,3 +399,19 @@ func TestBeam(t *testing.T) {
 		}
 	}
 }
+
+// TestRates: the same recording written at 16 and 48 kHz gives the same
+// digit.
+func TestRates(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "digits", "3.wav"))
+	for _, rate := range []int{audio.Rate16k, audio.Rate48k} {
+		up := audio.Clip{Rate: rate, Samples: audio.Resample(c.Samples, c.Rate, rate)}
+		if res := transcribe(t, r, up, asr.Hints{Grammar: asr.GrammarDigit}); res.Text != "three" {
+			t.Errorf("%d Hz: %q", rate, res.Text)
+		}
+		if res := transcribe(t, r, up, asr.Hints{}); res.Text != "three" {
+			t.Errorf("%d Hz free: %q", rate, res.Text)
+		}
+	}
+}

@@ -200,6 +200,9 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 		if err != nil {
 			return asr.Result{}, err
 		}
+		if len(hs) == 0 {
+			return asr.Result{Final: true}, nil
+		}
 		d, others = hs[0], hs[1:]
 	} else {
 		d, err = r.m.greedy(ctx, hid, st, maxLen)
