@@ -1,11 +1,13 @@
-//go:build cgo
+//go:build cgo && unix
 
 package moonshine
 
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/openivr/ivr/asr"
 	"github.com/openivr/ivr/audio"
@@ -20,15 +22,27 @@ func benchClip(b *testing.B) audio.Clip {
 	return c
 }
 
-// benchFinish measures one utterance through a stream; it reports CPU
-// per second of audio as rtf (single thread, so wall time is CPU time on
-// an idle machine) and the latency of Finish.
-func benchFinish(b *testing.B, h asr.Hints) {
-	r := recognizer(b)
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchFinish measures one utterance through a stream; it reports the
+// process's CPU time per second of audio (cpu-rtf; the model runs on the
+// calling thread) and the wall-clock latency of Finish (ms/finish, which
+// a loaded machine inflates).
+func benchFinish(b *testing.B, h asr.Hints) { benchFinishWith(b, recognizer(b), h) }
+
+func benchFinishWith(b *testing.B, r *Recognizer, h asr.Hints) {
 	c := benchClip(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	var finish float64
+	cpu0 := cpuTime()
 	for b.Loop() {
 		s, err := r.NewStream(ctx, c.Rate, h)
 		if err != nil {
@@ -42,11 +56,25 @@ func benchFinish(b *testing.B, h asr.Hints) {
 		s.Close()
 	}
 	finish = b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(finish/c.Duration().Seconds(), "rtf")
+	cpu := (cpuTime() - cpu0).Seconds() / float64(b.N)
+	b.ReportMetric(cpu/c.Duration().Seconds(), "cpu-rtf")
 	b.ReportMetric(finish*1000, "ms/finish")
 }
 
-func BenchmarkFinishFree(b *testing.B)  { benchFinish(b, asr.Hints{}) }
+func BenchmarkFinishFree(b *testing.B) { benchFinish(b, asr.Hints{}) }
+
+// BenchmarkFinishGreedy is free speech without the beam search.
+func BenchmarkFinishGreedy(b *testing.B) {
+	recognizer(b)
+	cfg := DefaultConfig()
+	cfg.Beam = 1
+	r, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchFinishWith(b, r, asr.Hints{})
+}
+
 func BenchmarkFinishDigit(b *testing.B) { benchFinish(b, asr.Hints{Grammar: asr.GrammarDigit}) }
 func BenchmarkFinishYesNo(b *testing.B) { benchFinish(b, asr.Hints{Grammar: asr.GrammarYesNo}) }
 func BenchmarkFinishPhrases(b *testing.B) {
@@ -103,6 +131,16 @@ func BenchmarkGreedy(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := r.m.greedy(context.Background(), h, st, 60); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBeam4(b *testing.B) {
+	r, h, st := benchStart(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.m.beam(context.Background(), h, st, 60, 4); err != nil {
 			b.Fatal(err)
 		}
 	}
