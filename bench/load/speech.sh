@@ -6,7 +6,7 @@
 #   bench/load/speech.sh [-n 25] [-rate 10] [-utter-at 1s] [-stagger]
 #                        [-labels /tmp/eval/bank-dev/labels.csv]
 #                        [-intents check_balance,lost_card,oos]
-#                        [-second auto|none] [-hold S] [-after 6]
+#                        [-second auto|none] [-hold S] [-after 6] [-eval]
 #                        [-sip-port 15062] [-http-port 18082] [-out DIR]
 #                        [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
 #
@@ -23,6 +23,9 @@
 # react (-after seconds after the speech; -hold overrides), then SIPp
 # hangs up. -second none writes speech.second_engine: none into the
 # line's config (DIR/ivr.yaml), to show PocketSphinx's share of the cost.
+# -eval first runs `ivr eval speech` on the same clips with the same
+# recognizers, one file at a time (DIR/eval.txt), for the report to
+# compare against.
 #
 # bench/load/speechreport joins rtpsink's utterance times with the call
 # records (`ivr calls --json`) and procmon's samples: the share of calls
@@ -34,7 +37,7 @@
 set -euo pipefail
 
 N=25 RATE=10 UTTER_AT=1s STAGGER=0 LABELS=/tmp/eval/bank-dev/labels.csv INTENTS=check_balance,lost_card,oos
-SECOND=auto HOLD=0 AFTER=6 SIP_PORT=15062 HTTP_PORT=18082 OUT="" BUILD=1 NICE=0 RT=0 RT_GEN=""
+SECOND=auto HOLD=0 AFTER=6 SIP_PORT=15062 HTTP_PORT=18082 OUT="" BUILD=1 NICE=0 RT=0 RT_GEN="" EVAL=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -53,7 +56,8 @@ while [ $# -gt 0 ]; do
 	-rt) RT=$2; shift 2 ;;
 	-rt-gen) RT_GEN=$2; shift 2 ;;
 	-no-build) BUILD=0; shift ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	-eval) EVAL=1; shift ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "speech.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -84,6 +88,14 @@ if [ "$SECOND" != auto ]; then
 	grep -q "second_engine: $SECOND" "$CONFIG" || { echo "speech.sh: could not set second_engine in $CONFIG" >&2; exit 1; }
 fi
 "$IVR" validate "$CONFIG" >"$OUT/validate.log" 2>&1 || { echo "speech.sh: $CONFIG does not validate; see $OUT/validate.log" >&2; exit 1; }
+
+EVAL_ARGS=()
+if [ "$EVAL" = 1 ]; then
+	log "ivr eval speech on the $CLIPS clips (second engine $SECOND)"
+	"${SCHED[@]}" "$IVR" eval speech --intents "$CONFIG" --labels "$OUT/clips.csv" --second "$SECOND" >"$OUT/eval.txt" 2>&1 ||
+		{ echo "speech.sh: ivr eval speech failed; see $OUT/eval.txt" >&2; exit 1; }
+	EVAL_ARGS=(-eval "$OUT/eval.txt")
+fi
 
 RAMP=$(((N + RATE - 1) / RATE))
 AT_S=$(awk -v d="$UTTER_AT" 'BEGIN { v = d + 0; if (d ~ /ms$/) v /= 1000; print int(v + 0.999) }')
@@ -133,12 +145,12 @@ SIPP_RC=0
 wait "$SIPP" || SIPP_RC=$?
 log "sipp exited with $SIPP_RC"
 sleep 2 # let rtpsink see the last calls' media stop (its -idle is 1 s)
-kill -TERM "$SINK" "$PROCMON"
+kill -TERM "$SINK" "$PROCMON" 2>/dev/null || true
 wait "$SINK" "$PROCMON" || true
-kill -TERM "$SERVER"
+kill -TERM "$SERVER" 2>/dev/null || log "the server had exited; see $OUT/server.log"
 wait "$SERVER" || true
 "$IVR" calls --data-dir "$OUT/data" --json >"$OUT/calls.json"
 
 "$OUT/bin/speechreport" -dir "$OUT" -calls "$N" -rate "$RATE" -second "$SECOND" -sync="$([ "$STAGGER" = 1 ] && echo false || echo true)" \
-	-utter-at "$UTTER_AT" -sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" \
+	-utter-at "$UTTER_AT" -sipp-rc "$SIPP_RC" -sched "$SCHED_NAME" -commit "$COMMIT" "${EVAL_ARGS[@]}" \
 	-loadavg "$(cat "$OUT/loadavg.before")" | tee "$OUT/report.json"
