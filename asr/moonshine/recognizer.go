@@ -160,13 +160,27 @@ func (s *stream) Close() error {
 	return nil
 }
 
+// silentPeak is the peak level under which a clip is taken for silence
+// (-54 dBFS): the decoder, which must not end before its first token,
+// would otherwise transcribe digital silence as "you".
+const silentPeak = 64
+
+func silent(pcm []int16) bool {
+	for _, v := range pcm {
+		if v >= silentPeak || v <= -silentPeak {
+			return false
+		}
+	}
+	return true
+}
+
 // minAudio is the shortest utterance worth decoding (100 ms); shorter
 // ones give an empty result.
 const minAudio = modelRate / 10
 
 // recognize transcribes 16 kHz pcm under hints h.
 func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (asr.Result, error) {
-	if len(pcm) < minAudio {
+	if len(pcm) < minAudio || silent(pcm) {
 		return asr.Result{Final: true}, nil
 	}
 	select {
@@ -231,10 +245,20 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 			return r.pick(ctx, st, uniqNorm(append(append([]string{}, digitWords...), h.EscapeWords...)))
 		}
 		res.Text = t
+		// The alternatives in the same digit form.
+		alts := res.Alternatives[:0]
+		for _, a := range res.Alternatives {
+			if at, ok := digitString(a.Text, h.EscapeWords); ok && at != t &&
+				!slices.ContainsFunc(alts, func(b asr.Alternative) bool { return b.Text == at }) {
+				alts = append(alts, asr.Alternative{Text: at, Confidence: a.Confidence})
+			}
+		}
+		res.Alternatives = alts
 		return res, nil
 	}
 	if res.Text == "" {
-		res.Confidence = 0
+		// Punctuation only: nothing was said.
+		return asr.Result{Final: true}, nil
 	}
 	if r.cfg.AltMargin > 0 && len(h.Phrases)+len(h.EscapeWords) > 0 && res.Text != "" {
 		alts, err := r.alternatives(ctx, st, res, sum(d.lps), uniqNorm(append(append([]string{}, h.Phrases...), h.EscapeWords...)))
