@@ -8,7 +8,7 @@
 #                        [-intents check_balance,lost_card,oos]
 #                        [-second auto|none] [-hold S] [-after 6] [-eval]
 #                        [-sip-port 15062] [-http-port 18082] [-out DIR]
-#                        [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build]
+#                        [-nice N | -rt PRIO [-rt-gen PRIO]] [-no-build | -ivr BINARY]
 #
 # The labels file (file,intent[,text]; e.g. `go run ./speech/evalset/gen
 # -set bank -split dev -out /tmp/bank-dev`) is filtered to -intents (the
@@ -23,9 +23,11 @@
 # react (-after seconds after the speech; -hold overrides), then SIPp
 # hangs up. -second none writes speech.second_engine: none into the
 # line's config (DIR/ivr.yaml), to show PocketSphinx's share of the cost.
-# -eval first runs `ivr eval speech` on the same clips with the same
-# recognizers, one file at a time (DIR/eval.txt), for the report to
-# compare against.
+# -ivr runs a server binary built elsewhere (e.g. from `git archive` of a
+# commit, when the shared checkout has uncommitted edits) instead of
+# building /tmp/ivr-speechbench. -eval first runs `ivr eval speech` on
+# the same clips with the same recognizers, one file at a time
+# (DIR/eval.txt), for the report to compare against.
 #
 # bench/load/speechreport joins rtpsink's utterance times with the call
 # records (`ivr calls --json`) and procmon's samples: the share of calls
@@ -37,7 +39,7 @@
 set -euo pipefail
 
 N=25 RATE=10 UTTER_AT=1s STAGGER=0 LABELS=/tmp/eval/bank-dev/labels.csv INTENTS=check_balance,lost_card,oos
-SECOND=auto HOLD=0 AFTER=6 SIP_PORT=15062 HTTP_PORT=18082 OUT="" BUILD=1 NICE=0 RT=0 RT_GEN="" EVAL=0
+SECOND=auto HOLD=0 AFTER=6 SIP_PORT=15062 HTTP_PORT=18082 OUT="" BUILD=1 NICE=0 RT=0 RT_GEN="" EVAL=0 IVR=/tmp/ivr-speechbench
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) N=$2; shift 2 ;;
@@ -56,15 +58,16 @@ while [ $# -gt 0 ]; do
 	-rt) RT=$2; shift 2 ;;
 	-rt-gen) RT_GEN=$2; shift 2 ;;
 	-no-build) BUILD=0; shift ;;
+	-ivr) IVR=$2; BUILD=0; shift 2 ;;
 	-eval) EVAL=1; shift ;;
-	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,38p' "$0"; exit 0 ;;
 	*) echo "speech.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 case "$SECOND" in auto | none | sphinx | moonshine) ;; *) echo "speech.sh: -second auto|none|sphinx|moonshine" >&2; exit 2 ;; esac
 [ -f "$LABELS" ] || { echo "speech.sh: no labels file $LABELS (go run ./speech/evalset/gen -set bank -split dev -out /tmp/bank-dev)" >&2; exit 2; }
 
-NAME=speech.sh OUT_PREFIX=/tmp/ivr-speech IVR=/tmp/ivr-speechbench
+NAME=speech.sh OUT_PREFIX=/tmp/ivr-speech
 TOOLS="./bench/rtpsink ./bench/procmon ./bench/load/speechreport"
 WATCH="cmd config dialog telephony audio codec dtmf prompt store models speech asr nlu vad tts"
 # shellcheck source=common.sh
