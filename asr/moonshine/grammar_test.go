@@ -2,6 +2,7 @@ package moonshine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,30 @@ func TestPrepare(t *testing.T) {
 	if x := prepare(make([]int16, 100), DefaultConditioning); len(x) != 100 {
 		t.Errorf("silence: %d", len(x))
 	}
+}
+
+// FuzzDigitString: the digit-string mapping never panics and gives only
+// digit words or one escape word.
+func FuzzDigitString(f *testing.F) {
+	for _, s := range []string{"One, two, three.", "123", "twenty-five", "double oh seven", "agent please", "\xff9"} {
+		f.Add(s)
+	}
+	esc := []string{"agent", "customer service"}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := digitString(s, esc)
+		if !ok {
+			if got != "" {
+				t.Fatalf("digitString(%q) = %q, false", s, got)
+			}
+			return
+		}
+		if slices.Contains(esc, got) {
+			return
+		}
+		for _, w := range strings.Fields(got) {
+			if !slices.Contains(asr.DigitWords[:], w) {
+				t.Fatalf("digitString(%q) = %q: %q is no digit", s, got, w)
+			}
+		}
+	})
 }

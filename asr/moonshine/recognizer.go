@@ -180,6 +180,9 @@ const minAudio = modelRate / 10
 
 // recognize transcribes 16 kHz pcm under hints h.
 func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (asr.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return asr.Result{}, err
+	}
 	if len(pcm) < minAudio || silent(pcm) {
 		return asr.Result{Final: true}, nil
 	}
