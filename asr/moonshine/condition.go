@@ -26,6 +26,10 @@ type Conditioning struct {
 	TrimPad     time.Duration
 	// PadLead and PadTrail add silence before and after the audio.
 	PadLead, PadTrail time.Duration
+	// Band, when not nil, conditions narrowband input with the
+	// project's conditioner (band-fill noise, mirror image, bandwidth
+	// extension) instead of plain resampling.
+	Band *asr.ConditionConfig
 }
 
 // DefaultConditioning is the conditioning tuned on the dev splits.

@@ -428,3 +428,21 @@ func TestRates(t *testing.T) {
 		}
 	}
 }
+
+// TestBandCondition: narrowband input through the project's conditioner
+// (mirror image) still decodes.
+func TestBandCondition(t *testing.T) {
+	recognizer(t)
+	cfg := DefaultConfig()
+	cc := asr.DefaultCondition
+	cc.FoldDB = -20
+	cfg.Condition.Band = &cc
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := readClip(t, filepath.Join(soundsDir, "digits", "3.wav"))
+	if res := transcribe(t, r, c, asr.Hints{Grammar: asr.GrammarDigit}); res.Text != "three" {
+		t.Errorf("got %q", res.Text)
+	}
+}

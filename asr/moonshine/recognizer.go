@@ -94,14 +94,29 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 	if rate != modelRate {
 		s.rs = audio.NewResampler(rate, modelRate)
 	}
+	if c := r.cfg.Condition.Band; c != nil && rate < modelRate {
+		cc := *c
+		cc.OutRate = modelRate
+		cd, err := asr.NewConditioner(rate, cc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", Name, err)
+		}
+		s.rs = cd
+	}
 	return s, nil
+}
+
+// resampler is audio.Resampler or asr.Conditioner.
+type resampler interface {
+	Process(out, in []int16) []int16
+	Flush(out []int16) []int16
 }
 
 // stream buffers one utterance at 16 kHz.
 type stream struct {
 	r  *Recognizer
 	h  asr.Hints
-	rs *audio.Resampler // nil at 16 kHz
+	rs resampler // nil at 16 kHz
 
 	mu   sync.Mutex
 	done bool

@@ -46,6 +46,8 @@ func main() {
 	calib := flag.Float64("calib", moonshine.DefaultConfig().Calibration, "closed grammars: power of the silence prior divided out (0: off)")
 	temp := flag.Float64("alt-temp", moonshine.DefaultConfig().AltTemperature, "phrase alternatives: temperature of their confidences (0: 1)")
 	beam := flag.Int("beam", moonshine.DefaultConfig().Beam, "beam width of the free decode (0, 1: greedy)")
+	fill := flag.Float64("fill-dbfs", 0, "narrowband: band-fill noise level above 4.2 kHz, dBFS (0: plain resampling)")
+	fold := flag.Float64("fold-db", 0, "narrowband: mirror image gain, dB (0: none)")
 	margin := flag.Float64("alt-margin", 0, "phrase alternatives: margin in nats under the free decode (0: no phrase scoring)")
 	verbose := flag.Bool("v", false, "print every file")
 	flag.Parse()
@@ -60,6 +62,11 @@ func main() {
 	cfg := moonshine.DefaultConfig()
 	cfg.Condition = moonshine.Conditioning{PeakTarget: *peak, TargetDB: *target, MaxGainDB: *maxGain, TrimBelowDB: *trimDB, TrimPad: *trimPad, PadLead: *padLead, PadTrail: *padTrail}
 	cfg.AltMargin = *margin
+	if *fill != 0 || *fold != 0 {
+		cc := asr.DefaultCondition
+		cc.FillDBFS, cc.FoldDB = *fill, *fold
+		cfg.Condition.Band = &cc
+	}
 	cfg.Beam = *beam
 	cfg.AltTemperature = *temp
 	cfg.Calibration = *calib
