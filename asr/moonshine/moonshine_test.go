@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/openivr/ivr/asr"
 	"github.com/openivr/ivr/audio"
@@ -286,7 +285,6 @@ func TestConcurrent(t *testing.T) {
 	for e := range errs {
 		t.Errorf("concurrent decode: %q, want seven", e)
 	}
-	_ = time.Second
 }
 
 // TestScoreMatchesGreedy: teacher-forced scoring of the greedy decode's

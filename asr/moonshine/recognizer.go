@@ -293,7 +293,6 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 type candidate struct {
 	text string
 	lp   float64
-	n    int // tokens scored, EOS included
 }
 
 // scorePhrases scores every phrase in each of its surface forms and keeps
@@ -321,9 +320,7 @@ func (r *Recognizer) scorePhrases(ctx context.Context, st *start, ps []string) (
 	}
 	for k, l := range lps {
 		c := &cs[owner[k]]
-		if v := sum(l); v > c.lp {
-			c.lp, c.n = v, len(l)
-		}
+		c.lp = max(c.lp, sum(l))
 	}
 	return cs, nil
 }
