@@ -293,17 +293,7 @@ func TestConcurrent(t *testing.T) {
 func TestScoreMatchesGreedy(t *testing.T) {
 	r := recognizer(t)
 	c := readClip(t, filepath.Join(soundsDir, "cannot-complete-as-dialed.wav"))
-	x := prepare(audio.Resample(c.Samples, c.Rate, modelRate), r.cfg.Condition)
-	hid, err := r.m.encode(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hid.destroy()
-	st, err := r.m.begin(hid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.destroy()
+	hid, st := encodeClip(t, r, c)
 	d, err := r.m.greedy(context.Background(), hid, st, 60)
 	if err != nil {
 		t.Fatal(err)
@@ -371,17 +361,7 @@ func TestPhraseAlternatives(t *testing.T) {
 func TestBeam(t *testing.T) {
 	r := recognizer(t)
 	c := readClip(t, filepath.Join(soundsDir, "check-number-dial-again.wav"))
-	x := prepare(audio.Resample(c.Samples, c.Rate, modelRate), r.cfg.Condition)
-	hid, err := r.m.encode(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hid.destroy()
-	st, err := r.m.begin(hid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.destroy()
+	hid, st := encodeClip(t, r, c)
 	g, err := r.m.greedy(context.Background(), hid, st, 60)
 	if err != nil {
 		t.Fatal(err)
@@ -443,4 +423,22 @@ func TestBandCondition(t *testing.T) {
 	if res := transcribe(t, r, c, asr.Hints{Grammar: asr.GrammarDigit}); res.Text != "three" {
 		t.Errorf("got %q", res.Text)
 	}
+}
+
+// encodeClip runs the encoder and the first decoder step on c; both are
+// freed when the test ends.
+func encodeClip(t *testing.T, r *Recognizer, c audio.Clip) (*hidden, *start) {
+	t.Helper()
+	x := prepare(audio.Resample(c.Samples, c.Rate, modelRate), r.cfg.Condition)
+	hid, err := r.m.encode(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hid.destroy)
+	st, err := r.m.begin(hid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.destroy)
+	return hid, st
 }
