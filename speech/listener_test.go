@@ -161,10 +161,12 @@ func TestListenerNoInput(t *testing.T) {
 	}
 }
 
-func TestListenerReportsRecognizerFailure(t *testing.T) {
-	tr := newTranscriber(t, "x")
-	tr.status = http.StatusServiceUnavailable
-	l, err := New(context.Background(), tr.recognizer(t), Config{Rate: 8000, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
+// heardTurn runs one utterance through a Listener of rec and cfg (rate
+// 8 kHz, no no-input timeout) and returns the event after speech-started.
+func heardTurn(t *testing.T, rec asr.Recognizer, cfg Config) Event {
+	t.Helper()
+	cfg.Rate, cfg.Endpoint = 8000, vad.EndpointConfig{NoInputTimeout: -1}
+	l, err := New(context.Background(), rec, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +174,15 @@ func TestListenerReportsRecognizerFailure(t *testing.T) {
 	clip, _ := utterance(t, 0.5, 1.0)
 	feed(t, l, clip)
 	if e := next(t, l); e.Type != SpeechStarted {
-		t.Fatalf("got %v", e.Type)
+		t.Fatalf("got %v, want speech-started", e.Type)
 	}
-	if e := next(t, l); e.Type != Error || e.Err == nil {
+	return next(t, l)
+}
+
+func TestListenerReportsRecognizerFailure(t *testing.T) {
+	tr := newTranscriber(t, "x")
+	tr.status = http.StatusServiceUnavailable
+	if e := heardTurn(t, tr.recognizer(t), Config{}); e.Type != Error || e.Err == nil {
 		t.Fatalf("got %+v, want an error event", e)
 	}
 }
@@ -342,19 +350,7 @@ func TestListenerSecondRecognizer(t *testing.T) {
 	hints := HintsFromIntents(nil, nil, DefaultEscapeWords)
 	turn := func(first, second *transcriber, weight float64) Event {
 		t.Helper()
-		l, err := New(context.Background(), first.recognizer(t), Config{Rate: 8000, Classifier: clf,
-			Second: second.recognizer(t), FirstWeight: weight, Hints: hints,
-			Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		clip, _ := utterance(t, 0.5, 1.0)
-		feed(t, l, clip)
-		if e := next(t, l); e.Type != SpeechStarted {
-			t.Fatalf("got %v, want speech-started", e.Type)
-		}
-		return next(t, l)
+		return heardTurn(t, first.recognizer(t), Config{Classifier: clf, Second: second.recognizer(t), FirstWeight: weight, Hints: hints})
 	}
 	vague := newTranscriber(t, "the my")
 	clear := newTranscriber(t, "my card was stolen")
@@ -395,16 +391,8 @@ func TestListenerSecondRecognizer(t *testing.T) {
 	// A closed grammar (digits) goes to the first recognizer only.
 	digits := newTranscriber(t, "one two")
 	other := newTranscriber(t, "three")
-	l, err := New(context.Background(), digits.recognizer(t), Config{Rate: 8000, Classifier: clf, Second: other.recognizer(t),
-		Hints: asr.Hints{Grammar: asr.GrammarDigits}, Endpoint: vad.EndpointConfig{NoInputTimeout: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	clip, _ := utterance(t, 0.5, 1.0)
-	feed(t, l, clip)
-	next(t, l)
-	if e := next(t, l); e.Type != Final || e.Result.Text != "one two" {
+	if e := heardTurn(t, digits.recognizer(t), Config{Classifier: clf, Second: other.recognizer(t),
+		Hints: asr.Hints{Grammar: asr.GrammarDigits}}); e.Type != Final || e.Result.Text != "one two" {
 		t.Errorf("digits grammar: got %+v", e)
 	}
 	other.mu.Lock()
