@@ -241,3 +241,26 @@ func TestPeerConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNewUtterance: any 8 kHz samples either give whole PCMU frames with
+// a voiced span inside them, or an error; never a panic.
+func FuzzNewUtterance(f *testing.F) {
+	f.Add([]byte{0, 0, 0x10, 0x27, 0xf0, 0xd8})
+	f.Add(make([]byte, 800))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := make([]int16, len(b)/2)
+		for i := range s {
+			s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+		u, err := newUtterance(8000, s)
+		if err != nil {
+			return
+		}
+		if len(u.Frames) != (len(s)+samplesPerFrame-1)/samplesPerFrame {
+			t.Fatalf("%d frames for %d samples", len(u.Frames), len(s))
+		}
+		if u.VoicedStart < 0 || u.VoicedStart >= u.VoicedEnd || u.VoicedEnd > len(u.Frames) {
+			t.Fatalf("voiced %d..%d of %d frames", u.VoicedStart, u.VoicedEnd, len(u.Frames))
+		}
+	})
+}

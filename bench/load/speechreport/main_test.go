@@ -109,3 +109,20 @@ func TestWindowCPU(t *testing.T) {
 		t.Error("missing column accepted")
 	}
 }
+
+// FuzzReadEval: any text parses or errors; never a panic.
+func FuzzReadEval(f *testing.F) {
+	f.Add("ok  /a/b.wav want=x got=y\nBAD c.wav want=x got=\n")
+	f.Add("ok\nBAD  \n{}")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		p := filepath.Join(dir, "eval.txt")
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Skip()
+		}
+		ev, err := readEval(p)
+		if err == nil && len(ev) == 0 {
+			t.Fatal("no results and no error")
+		}
+	})
+}
