@@ -78,6 +78,9 @@ type Recognizer interface {
 	// Name identifies the engine in logs and eval output.
 	Name() string
 	// NewStream starts recognizing one utterance of mono PCM at rate Hz.
+	// ctx bounds only the wait for the engine's resources (a free
+	// decoder), not the stream: a ctx that is already done asks for a
+	// stream only if one can be had at once.
 	NewStream(ctx context.Context, rate int, h Hints) (Stream, error)
 }
 

@@ -422,7 +422,12 @@ func (l *Listener) run() {
 			var err error
 			st, err = l.rec.NewStream(l.ctx, l.cfg.Rate, h)
 			if err == nil && l.cfg.Second != nil && l.cfg.Classifier != nil && h.Grammar == "" {
-				if st2, err2 := l.cfg.Second.NewStream(l.ctx, l.cfg.Rate, h); err2 == nil {
+				// The second opinion only when its engine has a decoder
+				// free now: under load the turn goes on with the first
+				// alone instead of holding up this call's audio.
+				now, cancel := context.WithCancel(l.ctx)
+				cancel()
+				if st2, err2 := l.cfg.Second.NewStream(now, l.cfg.Rate, h); err2 == nil {
 					st = &pair{a: st, b: st2}
 				}
 			}

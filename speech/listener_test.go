@@ -15,6 +15,7 @@ import (
 
 	"github.com/openivr/ivr/asr"
 	asropenai "github.com/openivr/ivr/asr/openai"
+	"github.com/openivr/ivr/asr/sphinx"
 	"github.com/openivr/ivr/audio"
 	"github.com/openivr/ivr/nlu"
 	"github.com/openivr/ivr/vad"
@@ -400,4 +401,41 @@ func TestListenerSecondRecognizer(t *testing.T) {
 		t.Errorf("the second recognizer heard a closed-grammar turn")
 	}
 	other.mu.Unlock()
+}
+
+// TestSecondRecognizerNeverHoldsUpATurn: when the second engine has no
+// decoder free (here PocketSphinx with a pool of one, held by another
+// stream), the turn is heard by the first alone, without waiting.
+func TestSecondRecognizerNeverHoldsUpATurn(t *testing.T) {
+	cfg := sphinx.DefaultConfig()
+	cfg.Decoders = 1
+	busy, err := sphinx.New(cfg)
+	if err != nil {
+		t.Skipf("embedded recognizer: %v", err)
+	}
+	defer busy.Close()
+	hints := HintsFromIntents(nil, []string{"play some music"}, DefaultEscapeWords)
+	held, err := busy.NewStream(context.Background(), 8000, hints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	clf, err := nlu.Train([]nlu.Intent{
+		{Name: "lost_card", Examples: []string{"I lost my card", "my card was stolen"}},
+		{Name: "check_balance", Examples: []string{"check my balance"}},
+	}, nlu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := newTranscriber(t, "my card was stolen")
+	start := time.Now()
+	e := heardTurn(t, first.recognizer(t), Config{Classifier: clf, Second: busy, Hints: hints})
+	if e.Type != Final || e.Result.Text != "my card was stolen" {
+		t.Fatalf("got %+v, want the first recognizer's answer", e)
+	}
+	// The clip is ~2.5 s; a turn that waited for the held decoder would
+	// end only at the listener's 5 s finish timeout or never.
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("turn took %v", d)
+	}
 }

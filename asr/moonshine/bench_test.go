@@ -140,7 +140,7 @@ func BenchmarkBeam4(b *testing.B) {
 	r, h, st := benchStart(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := r.m.beam(context.Background(), h, st, 60, 4); err != nil {
+		if _, err := r.m.beam(context.Background(), h, st, 60, 4, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

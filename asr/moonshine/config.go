@@ -64,11 +64,15 @@ type Config struct {
 	Calibration float64
 	// MaxAlternatives caps Result.Alternatives (0: 5).
 	MaxAlternatives int
+	// Bias, when positive, is the bonus in nats (added to a token's
+	// logit) for tokens that spell words of the hint phrases (at least 3
+	// letters of them) during free decoding; 0 is off.
+	Bias float64
 }
 
 // DefaultConfig is the configuration tuned on the dev splits.
 func DefaultConfig() Config {
-	return Config{Condition: DefaultConditioning, Calibration: 0.5, Beam: 4}
+	return Config{Condition: DefaultConditioning, Calibration: 0.5, Beam: 4, Bias: 3}
 }
 
 // ResolveModelDir returns dir, else $IVR_SPEECH_DIR, else DefaultModelDir.

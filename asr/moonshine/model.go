@@ -61,10 +61,11 @@ func initRuntime(lib string) error {
 // ONNX Runtime sessions accept concurrent Run calls; each runs on the
 // calling thread (one intra-op thread).
 type model struct {
-	dir string
-	tok *Tokenizer
-	enc *ort.DynamicAdvancedSession
-	dec *ort.DynamicAdvancedSession
+	bias *biasIndex // the vocabulary's word pieces, for contextual biasing
+	dir  string
+	tok  *Tokenizer
+	enc  *ort.DynamicAdvancedSession
+	dec  *ort.DynamicAdvancedSession
 	// decIn and decOut are the decoder's input and output names in the
 	// order the Run calls pass them: input_ids, encoder_hidden_states,
 	// use_cache_branch, then the past key/values; logits, then the
@@ -95,7 +96,7 @@ func loadModel(dir string) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
-	m := &model{dir: abs, tok: tok}
+	m := &model{dir: abs, tok: tok, bias: newBiasIndex(tok)}
 	m.decIn = []string{"input_ids", "encoder_hidden_states", "use_cache_branch"}
 	m.decOut = []string{"logits"}
 	for i := range numLayers {
@@ -621,14 +622,21 @@ func (b beamHyp) mean() float64 { return b.sum / float64(max(1, len(b.lps))) }
 // barred at the first step, at most maxLen tokens. It returns up to
 // width hypotheses, best first (finished ones; unfinished ones only when
 // none finished). It checks ctx between steps.
-func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width int) ([]decoded, error) {
+func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width int, bs *biaser) ([]decoded, error) {
 	V := m.vocab
 	width = max(1, width)
 	var live, done []beamHyp
 	z0 := logSumExp(st.logits)
-	for _, k := range topK(st.logits, width, tokEOS) {
+	first, zb0 := st.logits, z0
+	if bs != nil {
+		first = slices.Clone(st.logits)
+		bs.apply(first, nil)
+		zb0 = logSumExp(first)
+	}
+	for _, k := range topK(first, width, tokEOS) {
 		lp := float64(st.logits[k]) - z0
-		live = append(live, beamHyp{ids: []int{k}, lps: []float64{lp}, sum: lp})
+		lb := float64(first[k]) - zb0
+		live = append(live, beamHyp{ids: []int{k}, lps: []float64{lp}, sum: lb})
 	}
 	// Cross-attention key/values: the same for every beam, so one
 	// replicated buffer serves any number of live beams.
@@ -730,12 +738,24 @@ func (m *model) beam(ctx context.Context, h *hidden, st *start, maxLen, width in
 			lp, sum     float64
 		}
 		var cands []cand
+		var orig []float32
 		for b := range n {
 			row := logits[b*V : (b+1)*V]
 			z := logSumExp(row)
+			zb := z
+			if bs != nil {
+				// Search on the biased scores; report the model's own.
+				orig = append(orig[:0], row...)
+				bs.apply(row, live[b].ids)
+				zb = logSumExp(row)
+			}
 			for _, k := range topK(row, width, -1) {
 				lp := float64(row[k]) - z
-				cands = append(cands, cand{b, k, lp, live[b].sum + lp})
+				lb := float64(row[k]) - zb
+				if bs != nil {
+					lp = float64(orig[k]) - z
+				}
+				cands = append(cands, cand{b, k, lp, live[b].sum + lb})
 			}
 		}
 		sort.Slice(cands, func(i, j int) bool { return cands[i].sum > cands[j].sum })

@@ -366,14 +366,14 @@ func TestBeam(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b1, err := r.m.beam(context.Background(), hid, st, 60, 1)
+	b1, err := r.m.beam(context.Background(), hid, st, 60, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(b1[0].ids, g.ids) {
 		t.Errorf("beam of 1: %v, greedy %v", b1[0].ids, g.ids)
 	}
-	hs, err := r.m.beam(context.Background(), hid, st, 60, 4)
+	hs, err := r.m.beam(context.Background(), hid, st, 60, 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,9 +87,9 @@ func (r *Recognizer) NewStream(ctx context.Context, rate int, h asr.Hints) (asr.
 	default:
 		return nil, fmt.Errorf("%s: unknown grammar %q", Name, h.Grammar)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	// ctx is not checked: a stream takes no resource until Finish (the
+	// listener opens a second opinion with a done ctx, meaning "only if
+	// free now", which a moonshine stream always is).
 	s := &stream{r: r, h: h}
 	if rate != modelRate {
 		s.rs = audio.NewResampler(rate, modelRate)
@@ -228,7 +228,8 @@ func (r *Recognizer) recognize(ctx context.Context, pcm []int16, h asr.Hints) (a
 	var d decoded
 	var others []decoded
 	if r.cfg.Beam > 1 {
-		hs, err := r.m.beam(ctx, hid, st, maxLen, r.cfg.Beam)
+		bs := newBiaser(r.m.bias, append(slices.Clip(h.Phrases), h.EscapeWords...), r.cfg.Bias)
+		hs, err := r.m.beam(ctx, hid, st, maxLen, r.cfg.Beam, bs)
 		if err != nil {
 			return asr.Result{}, err
 		}

@@ -85,6 +85,14 @@ import (
 
 var quietOnce sync.Once
 
+// setupMu serializes the decoder's setup calls into the library (creating
+// a decoder, applying an MLLR transform, adding words, compiling a
+// search): pocketsphinx keeps process-wide state in them, and a speech
+// load test crashed the process ("free(): corrupted unsorted chunks") with
+// one goroutine in ps_update_mllr while three others ran ps_init.
+// Decoding itself runs in parallel.
+var setupMu sync.Mutex
+
 // decoder is one ps_decoder_t and the searches loaded into it. It is used
 // by one stream at a time.
 type decoder struct {
@@ -139,7 +147,9 @@ func newDecoder(cfg Config) (*decoder, error) {
 			C.free(unsafe.Pointer(p))
 		}
 	}()
+	setupMu.Lock()
 	ps := C.ivr_ps_init(C.int(len(argv)), &argv[0])
+	setupMu.Unlock()
 	if ps == nil {
 		return nil, fmt.Errorf("sphinx: decoder init failed (args %v)", args)
 	}
@@ -257,6 +267,7 @@ func writeDict(pd *pronDict, words []string) (string, error) {
 // would make a model's behaviour depend on what was loaded after it, so
 // every loaded search is dropped first (they reload in about a
 // millisecond with a small dictionary).
+// ensureWords is called with setupMu held (from use).
 func (d *decoder) ensureWords(words []string) error {
 	var missing []string
 	for _, w := range words {
@@ -299,6 +310,8 @@ func (d *decoder) ensureWords(words []string) error {
 
 // use makes s the active search, loading it first if needed.
 func (d *decoder) use(s search) error {
+	setupMu.Lock()
+	defer setupMu.Unlock()
 	if err := d.ensureWords(s.words); err != nil {
 		return err
 	}
@@ -411,6 +424,8 @@ func (d *decoder) adapt(file string) error {
 	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
+	setupMu.Lock()
+	defer setupMu.Unlock()
 	m := C.ps_mllr_read(cp)
 	if m == nil {
 		return fmt.Errorf("sphinx: cannot read MLLR transform %s", path)

@@ -74,6 +74,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	firstWeight := fs.Float64("first-weight", 0, "with --second: the first recognizer's answer is kept unless the second's turn confidence exceeds it times this (0: the listener default)")
 	msDef := moonshine.DefaultConfig()
 	msAlt := fs.Float64("ms-alt-margin", msDef.AltMargin, "moonshine: hint phrases scoring within this (mean log-probability per token) of the free decode become alternatives (0: engine default; negative: none)")
+	msBias := fs.Float64("ms-bias", msDef.Bias, "moonshine: bonus (nats) for tokens spelling the hint phrases' words in free decoding (0: off)")
 	msDir := fs.String("ms-model-dir", "", "moonshine: model directory (default $IVR_SPEECH_DIR or "+moonshine.DefaultModelDir+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -109,6 +110,7 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		cfg := msDef
 		cfg.ModelDir = *msDir
 		cfg.AltMargin = *msAlt
+		cfg.Bias = *msBias
 		r, err := moonshine.New(cfg)
 		if err != nil {
 			fmt.Fprintln(stderr, "eval speech:", err)
