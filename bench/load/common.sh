@@ -53,3 +53,19 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
 	echo "$NAME: open files limit $(ulimit -n) is too low for $N calls" >&2
 	exit 2
 fi
+
+# start_server [serve flags...]: starts "$IVR serve" on SIP_PORT and
+# HTTP_PORT with its data in $OUT/data and its log in $OUT/server.log,
+# and waits up to 30 s for /healthz.
+start_server() {
+	"${SCHED[@]}" "$IVR" serve "$@" --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+		--data-dir "$OUT/data" 2>"$OUT/server.log" &
+	SERVER=$!
+	PIDS+=("$SERVER")
+	for _ in $(seq 300); do
+		curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "$NAME: the server did not come up; see $OUT/server.log" >&2
+	exit 1
+}

@@ -72,15 +72,7 @@ export IVR_ANNOUNCE_EVERY=$EVERY IVR_MAX_WAIT=30m IVR_ANNOUNCE_POSITION=$ANNOUNC
 cat /proc/loadavg >"$OUT/loadavg.before"
 grep '^Udp:' /proc/net/snmp >"$OUT/udp.before"
 log "starting the server (sip 127.0.0.1:$SIP_PORT, announce_every $EVERY), output in $OUT"
-"${SCHED[@]}" "$IVR" serve --config "$OUT/queue.yaml" --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
-	--data-dir "$OUT/data" 2>"$OUT/server.log" &
-SERVER=$!
-PIDS+=("$SERVER")
-for _ in $(seq 300); do
-	curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "queue.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
+start_server --config "$OUT/queue.yaml"
 # The music is decoded in the background at start; give it time so the
 # first callers measure waiting, not decoding (BENCHMARKS.md "Music on
 # hold": 1-5 s for the five files on this machine).

@@ -53,15 +53,7 @@ WATCH="cmd config dialog telephony audio codec dtmf prompt store models"
 cat /proc/loadavg >"$OUT/loadavg.before"
 grep '^Udp:' /proc/net/snmp >"$OUT/udp.before" # receive buffer overflows, machine-wide
 log "starting the server (sip 127.0.0.1:$SIP_PORT), output in $OUT"
-"${SCHED[@]}" "$IVR" serve --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
-	--data-dir "$OUT/data" 2>"$OUT/server.log" &
-SERVER=$!
-PIDS+=("$SERVER")
-for _ in $(seq 100); do
-	curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "run.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
+start_server
 
 log "opening $N RTP ports"
 "${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "$KEYS" -csv "$OUT/ports.csv" -json "$OUT/sink.json" \

@@ -113,15 +113,7 @@ SYNC=-utter-sync
 
 cat /proc/loadavg >"$OUT/loadavg.before"
 log "starting the server (sip 127.0.0.1:$SIP_PORT, second engine $SECOND), output in $OUT"
-"${SCHED[@]}" "$IVR" serve --config "$CONFIG" --sip-addr "127.0.0.1:$SIP_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
-	--data-dir "$OUT/data" 2>"$OUT/server.log" &
-SERVER=$!
-PIDS+=("$SERVER")
-for _ in $(seq 300); do
-	curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null || { echo "speech.sh: the server did not come up; see $OUT/server.log" >&2; exit 1; }
+start_server --config "$CONFIG"
 
 log "opening $N RTP ports ($CLIPS clips from $LABELS, intents $INTENTS)"
 "${GEN_SCHED[@]}" "$OUT/bin/rtpsink" -calls "$N" -keys "" -utterances "$OUT/clips.csv" -utter-at "$UTTER_AT" "$SYNC" \
