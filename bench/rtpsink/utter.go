@@ -3,17 +3,15 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/openivr/ivr/audio"
+	"github.com/openivr/ivr/speech"
 )
 
 // utterance is a recording a caller says (-utterances): 8 kHz mono
@@ -44,56 +42,31 @@ var silenceFrame = func() []byte {
 	return f
 }()
 
-// loadUtterances reads a labels file (file,intent[,text]; a header line
-// "file,intent..." and lines starting with # are skipped; paths are
-// relative to the file) and the WAVs it names.
+// loadUtterances reads a labels file (speech.ReadLabels: file,intent[,text],
+// an optional header, paths relative to the file) and the WAVs it names.
 func loadUtterances(path string) ([]utterance, error) {
-	f, err := os.Open(path)
+	items, err := speech.ReadLabels(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	r.Comment = '#'
 	dir := filepath.Dir(path)
-	var out []utterance
-	for first := true; ; first = false {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	out := make([]utterance, 0, len(items))
+	for _, it := range items {
+		clip, err := audio.ReadWAVFile(it.Path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if len(rec) < 2 {
-			line, _ := r.FieldPos(0)
-			return nil, fmt.Errorf("%s:%d: want file,intent[,text]", path, line)
-		}
-		name := strings.TrimSpace(rec[0])
-		if first && strings.EqualFold(name, "file") {
-			continue
-		}
-		wav := name
-		if !filepath.IsAbs(wav) {
-			wav = filepath.Join(dir, wav)
-		}
-		clip, err := audio.ReadWAVFile(wav)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", wav, err)
+			return nil, fmt.Errorf("%s: %w", it.Path, err)
 		}
 		u, err := newUtterance(clip.Rate, clip.Samples)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", wav, err)
+			return nil, fmt.Errorf("%s: %w", it.Path, err)
 		}
-		u.File, u.Intent = name, strings.TrimSpace(rec[1])
-		if len(rec) > 2 {
-			u.Text = strings.TrimSpace(rec[2])
+		// File is the name as the labels file gives it.
+		u.File = it.Path
+		if rel, err := filepath.Rel(dir, it.Path); err == nil && !strings.HasPrefix(rel, "..") {
+			u.File = rel
 		}
+		u.Intent, u.Text = it.Intent, it.Text
 		out = append(out, u)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no utterances", path)
 	}
 	return out, nil
 }
