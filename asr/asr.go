@@ -102,6 +102,16 @@ type Stream interface {
 	Close() error
 }
 
+// Prefetcher is a Stream that can start its final pass before Finish.
+// The listener calls Prefetch when the caller has been quiet for part of
+// the endpointing silence; when what arrives afterwards is quiet too,
+// Finish returns that pass's result instead of starting one, so the
+// engine's work overlaps the rest of the silence. Prefetch may be called
+// again (the caller spoke again, then paused); only the latest counts.
+type Prefetcher interface {
+	Prefetch()
+}
+
 // Closer is implemented by recognizers that hold resources (decoders,
 // temporary files) to release when the process is done with them.
 type Closer interface {

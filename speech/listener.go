@@ -120,6 +120,11 @@ type Config struct {
 	// FirstWeight weighs the first recognizer's answer against the
 	// second's; default 1 (1 and 1.5 tied over the four dev sets).
 	FirstWeight float64
+	// PrefetchAfter: once the caller has been quiet this long inside a
+	// turn, engines that can (asr.Prefetcher) start their final pass, so
+	// that it overlaps the rest of the endpointing silence. Default: half
+	// the endpointer's trailing silence; negative: off.
+	PrefetchAfter time.Duration
 	// FinishTimeout bounds the recognizer's final pass. Default 5 s.
 	FinishTimeout time.Duration
 	// Events is the event channel's capacity. Default 32.
@@ -147,6 +152,7 @@ const (
 	opFinish
 	opAbort
 	opSync
+	opPrefetch
 )
 
 // Listener runs the pipeline for one call.
@@ -202,6 +208,9 @@ func New(ctx context.Context, rec asr.Recognizer, cfg Config) (*Listener, error)
 	}
 	ep := vad.NewEndpointer(cfg.Endpoint)
 	cfg.Endpoint = ep.Config()
+	if cfg.PrefetchAfter == 0 {
+		cfg.PrefetchAfter = cfg.Endpoint.TrailingSilence / 2
+	}
 	l := &Listener{cfg: cfg, rec: rec, det: det, ep: ep, hints: cfg.Hints}
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	l.events = make(chan Event, cfg.Events)
@@ -259,6 +268,10 @@ func (l *Listener) WriteFrame(f audio.Frame) error {
 	ev := l.ep.Push(prob)
 	if l.inTurn {
 		l.send(command{op: opAudio, samples: clone(f.Samples)})
+		// The frame that crosses PrefetchAfter of quiet.
+		if q := l.ep.Quiet(); l.cfg.PrefetchAfter > 0 && q >= l.cfg.PrefetchAfter && q-l.cfg.Endpoint.Frame < l.cfg.PrefetchAfter {
+			l.send(command{op: opPrefetch})
+		}
 	}
 	switch ev {
 	case vad.SpeechStart:
@@ -414,6 +427,10 @@ func (l *Listener) run() {
 		case opAbort:
 			closeStream()
 			failed = false
+		case opPrefetch:
+			if p, ok := st.(asr.Prefetcher); ok && !failed {
+				p.Prefetch()
+			}
 		case opStart:
 			closeStream()
 			l.hintsMu.Lock()
@@ -556,6 +573,16 @@ func (p *pair) Partial() (asr.Result, bool) {
 		return p.b.Partial()
 	}
 	return asr.Result{}, false
+}
+
+// Prefetch passes the hint to both recognizers that take it.
+func (p *pair) Prefetch() {
+	if f, ok := p.a.(asr.Prefetcher); ok {
+		f.Prefetch()
+	}
+	if f, ok := p.b.(asr.Prefetcher); ok && p.b != nil {
+		f.Prefetch()
+	}
 }
 
 // Finish is the first recognizer's (the listener finishes pairs itself).

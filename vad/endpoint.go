@@ -167,6 +167,15 @@ func (e *Endpointer) arm() {
 // before its end event).
 func (e *Endpointer) InSpeech() bool { return e.state == stSpeech }
 
+// Quiet is how long the caller has been silent inside the current
+// utterance (0 outside one, or while speaking).
+func (e *Endpointer) Quiet() time.Duration {
+	if e.state != stSpeech {
+		return 0
+	}
+	return time.Duration(e.silence) * e.cfg.Frame
+}
+
 // Elapsed is the stream time pushed so far.
 func (e *Endpointer) Elapsed() time.Duration { return time.Duration(e.frame) * e.cfg.Frame }
 

@@ -203,3 +203,34 @@ func TestDefaultEndpointConfig(t *testing.T) {
 		t.Fatalf("defaults %+v, want %+v", c, want)
 	}
 }
+
+// TestEndpointerQuiet: Quiet counts the silence inside an utterance,
+// restarts when the caller speaks again, and is 0 outside one.
+func TestEndpointerQuiet(t *testing.T) {
+	e := NewEndpointer(EndpointConfig{NoInputTimeout: -1})
+	if e.Quiet() != 0 {
+		t.Fatal("quiet before any speech")
+	}
+	for range 20 {
+		e.Push(0.9)
+	}
+	if !e.InSpeech() || e.Quiet() != 0 {
+		t.Fatalf("in speech %v, quiet %v", e.InSpeech(), e.Quiet())
+	}
+	for range 10 {
+		e.Push(0.05)
+	}
+	if e.Quiet() != 200*time.Millisecond {
+		t.Errorf("after 10 quiet frames: %v", e.Quiet())
+	}
+	e.Push(0.9)
+	if e.Quiet() != 0 {
+		t.Errorf("after speech again: %v", e.Quiet())
+	}
+	for range 30 {
+		e.Push(0.05)
+	}
+	if e.InSpeech() || e.Quiet() != 0 {
+		t.Errorf("after the turn ended: in speech %v, quiet %v", e.InSpeech(), e.Quiet())
+	}
+}

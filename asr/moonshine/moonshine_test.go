@@ -442,3 +442,53 @@ func encodeClip(t *testing.T, r *Recognizer, c audio.Clip) (*hidden, *start) {
 	t.Cleanup(st.destroy)
 	return hid, st
 }
+
+// TestPrefetch: an early pass started during the caller's pause stands
+// when only quiet follows, and is dropped (the turn decoded again) when
+// the caller speaks after it; Close stops a pass still running.
+func TestPrefetch(t *testing.T) {
+	r := recognizer(t)
+	c := readClip(t, filepath.Join(soundsDir, "digits", "7.wav"))
+	open := func() *stream {
+		t.Helper()
+		st, err := r.NewStream(context.Background(), c.Rate, asr.Hints{Grammar: asr.GrammarDigit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.(*stream)
+	}
+	// Quiet after the prefetch: Finish returns the early pass.
+	s := open()
+	s.Write(c.Samples)
+	s.Prefetch()
+	pre := s.pre
+	s.Write(make([]int16, 2000))
+	res, err := s.Finish(context.Background())
+	if err != nil || res.Text != "seven" {
+		t.Fatalf("quiet tail: %+v, %v", res, err)
+	}
+	if pre == nil || pre.res.Text != "seven" {
+		t.Errorf("the early pass did not run or heard %+v", pre)
+	}
+	// Speech after the prefetch: early() refuses the pass.
+	s = open()
+	s.Write(c.Samples[:len(c.Samples)/3])
+	s.Prefetch()
+	s.Write(c.Samples[len(c.Samples)/3:])
+	pcm := slices.Clone(s.pcm)
+	if _, ok := s.early(context.Background(), s.pre, pcm); ok {
+		t.Error("an early pass stood although the caller spoke after it")
+	}
+	s.pre = nil
+	if res, err := s.Finish(context.Background()); err != nil || res.Text != "seven" {
+		t.Errorf("loud tail: %+v, %v", res, err)
+	}
+	// Close with a pass in flight (goleak checks it ends).
+	s = open()
+	s.Write(c.Samples)
+	s.Prefetch()
+	s.Close()
+	if s.pre != nil {
+		t.Error("Close left the early pass")
+	}
+}

@@ -121,6 +121,86 @@ type stream struct {
 	mu   sync.Mutex
 	done bool
 	pcm  []int16
+	pre  *prefetch // the latest early pass, if any
+}
+
+// prefetch is a final pass started before Finish on the first n samples.
+type prefetch struct {
+	n      int
+	cancel context.CancelFunc
+	over   chan struct{} // closed when res and err are set
+	res    asr.Result
+	err    error
+}
+
+func (p *prefetch) stop() {
+	p.cancel()
+	<-p.over
+}
+
+// quietAfter: audio that arrives after a prefetch and peaks this far (or
+// more) under the utterance's loudest sample counts as silence, so the
+// early pass stands.
+const quietAfterDB = 20
+
+// Prefetch starts the final pass on the audio so far (asr.Prefetcher);
+// Finish uses it when what arrives afterwards is quiet.
+func (s *stream) Prefetch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || len(s.pcm) < minAudio {
+		return
+	}
+	if s.pre != nil {
+		s.pre.stop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &prefetch{n: len(s.pcm), cancel: cancel, over: make(chan struct{})}
+	pcm := slices.Clone(s.pcm)
+	go func() {
+		defer close(p.over)
+		p.res, p.err = s.r.recognize(ctx, pcm, s.h)
+	}()
+	s.pre = p
+}
+
+// early returns the prefetched pass when the audio after it is quiet.
+func (s *stream) early(ctx context.Context, p *prefetch, pcm []int16) (asr.Result, bool) {
+	if p == nil {
+		return asr.Result{}, false
+	}
+	if p.n > len(pcm) {
+		p.stop()
+		return asr.Result{}, false
+	}
+	peak := func(x []int16) int {
+		m := 0
+		for _, v := range x {
+			m = max(m, abs(int(v)))
+		}
+		return m
+	}
+	if float64(peak(pcm[p.n:])) > float64(peak(pcm[:p.n]))*math.Pow(10, -quietAfterDB/20.0) {
+		p.stop()
+		return asr.Result{}, false
+	}
+	select {
+	case <-p.over:
+	case <-ctx.Done():
+		p.stop()
+		return asr.Result{}, false
+	}
+	if p.err != nil {
+		return asr.Result{}, false
+	}
+	return p.res, true
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func (s *stream) Write(samples []int16) error {
@@ -163,7 +243,12 @@ func (s *stream) Finish(ctx context.Context) (asr.Result, error) {
 		pcm = pcm[:min(len(pcm), maxAudio)]
 	}
 	s.pcm = nil
+	pre := s.pre
+	s.pre = nil
 	s.mu.Unlock()
+	if res, ok := s.early(ctx, pre, pcm); ok {
+		return res, nil
+	}
 	return s.r.recognize(ctx, pcm, s.h)
 }
 
@@ -172,6 +257,10 @@ func (s *stream) Close() error {
 	defer s.mu.Unlock()
 	s.done = true
 	s.pcm = nil
+	if s.pre != nil {
+		s.pre.stop()
+		s.pre = nil
+	}
 	return nil
 }
 
