@@ -343,7 +343,11 @@ func evalOne(ctx context.Context, rec asr.Recognizer, cfg Config, it EvalItem) E
 			}
 		}
 	}
+	start := time.Now()
 	for off := 0; off < len(clip.Samples) && final == nil; off += n {
+		if cfg.Realtime {
+			time.Sleep(time.Until(start.Add(time.Duration(off) * time.Second / time.Duration(clip.Rate))))
+		}
 		t0 := time.Now()
 		if err := l.WriteFrame(audio.Frame{Rate: clip.Rate, Samples: clip.Samples[off:min(off+n, len(clip.Samples))]}); err != nil {
 			r.Err = err

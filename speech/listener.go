@@ -125,6 +125,11 @@ type Config struct {
 	// that it overlaps the rest of the endpointing silence. Default: half
 	// the endpointer's trailing silence; negative: off.
 	PrefetchAfter time.Duration
+	// Realtime is for Evaluate only (a Listener ignores it): feed each
+	// file's frames at the pace of a live call, so the latency includes
+	// what engines do during the caller's pause (asr.Prefetcher). Slow:
+	// as long as the audio.
+	Realtime bool
 	// FinishTimeout bounds the recognizer's final pass. Default 5 s.
 	FinishTimeout time.Duration
 	// Events is the event channel's capacity. Default 32.

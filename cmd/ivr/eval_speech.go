@@ -70,6 +70,8 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 	bwePhrases := fs.Bool("bwe-phrases", def.BWEPhrases, "sphinx: bandwidth extension for open requests too (not only closed grammars)")
 	condSeed := fs.Uint64("cond-seed", def.Condition.Seed, "sphinx: seed of the band-fill and bandwidth extension noise")
 	extra := fs.String("sphinx-args", "", `sphinx: extra decoder flags, e.g. "-wip 1e-4 -lw 8"`)
+	realtime := fs.Bool("realtime", false, "feed each file at the pace of a live call: the latency then includes what the engine does during the caller's pause (slow: as long as the audio)")
+	prefetch := fs.Duration("prefetch-after", 0, "quiet inside a turn after which engines start their final pass (0: the listener default, half the trailing silence; negative: off)")
 	second := fs.String("second", "auto", `a second recognizer for open requests whose answer replaces the first's when more confident (speech.Config.Second): an engine name, "none", or "auto" (sphinx when the engine is moonshine)`)
 	firstWeight := fs.Float64("first-weight", 0, "with --second: the first recognizer's answer is kept unless the second's turn confidence exceeds it times this (0: the listener default)")
 	msDef := moonshine.DefaultConfig()
@@ -193,9 +195,11 @@ func runEvalSpeech(args []string, stdout, stderr io.Writer) int {
 		hints = asr.Hints{Grammar: *grammar, EscapeWords: speech.DefaultEscapeWords}
 	}
 	cfg := speech.Config{
-		Hints:       hints,
-		Endpoint:    vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1, Threshold: float32(*epThr)},
-		FirstWeight: *firstWeight,
+		Hints:         hints,
+		Endpoint:      vad.EndpointConfig{TrailingSilence: *trailing, NoInputTimeout: -1, Threshold: float32(*epThr)},
+		FirstWeight:   *firstWeight,
+		Realtime:      *realtime,
+		PrefetchAfter: *prefetch,
 	}
 	if *second == "auto" {
 		*second = "none"
