@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/binary"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,26 +16,10 @@ import (
 // presses the configured key as RFC 4733 events, and measures ~20 ms
 // intervals.
 func TestPeerAgainstFakeIVR(t *testing.T) {
-	p, err := newPeer(peerConfig{
+	p, ivr, closePeer := startPeer(t, peerConfig{
 		Calls: 2, IP: net.IPv4(127, 0, 0, 1), PT: 0, DTMFPT: 101,
 		Keys: []keyPress{{Key: '4', At: 200 * time.Millisecond}}, Idle: 300 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	closed := false
-	defer func() {
-		if !closed {
-			p.Close()
-		}
-	}()
-
-	ivr, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ivr.Close()
 	ports := p.Ports()
 	const sent = 30 // 600 ms
 	go func() {
@@ -93,8 +78,7 @@ func TestPeerAgainstFakeIVR(t *testing.T) {
 	}
 
 	time.Sleep(500 * time.Millisecond) // longer than Idle: both calls end
-	p.Close()
-	closed = true
+	closePeer()
 	s := p.Summary()
 	if s.CallsWithMedia != 2 || s.CallsEnded != 2 || s.CallsAnswered != 2 {
 		t.Errorf("calls with media %d, ended %d, answered %d; want 2 each", s.CallsWithMedia, s.CallsEnded, s.CallsAnswered)
@@ -192,4 +176,24 @@ func TestStats(t *testing.T) {
 	if st.P50 < 20.49 || st.P50 > 20.51 || st.P99 < 20.98 || st.P99 > 20.999 {
 		t.Errorf("percentiles = %+v", st)
 	}
+}
+
+// startPeer starts a peer and a UDP socket that plays the IVR. The func closes
+// the peer (once; the test's end does it if the test did not).
+func startPeer(t *testing.T, cfg peerConfig) (*peer, *net.UDPConn, func()) {
+	t.Helper()
+	p, err := newPeer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	var once sync.Once
+	stop := func() { once.Do(p.Close) }
+	t.Cleanup(stop)
+	ivr, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ivr.Close() })
+	return p, ivr, stop
 }

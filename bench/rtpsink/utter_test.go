@@ -114,25 +114,10 @@ func TestPeerSaysUtterance(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.File, u.Intent = "a.wav", "check_balance"
-	p, err := newPeer(peerConfig{
+	p, ivr, closePeer := startPeer(t, peerConfig{
 		Calls: 1, IP: net.IPv4(127, 0, 0, 1), PT: 0, DTMFPT: 101, Idle: 300 * time.Millisecond,
 		Utterances: []utterance{u}, UtterAt: 100 * time.Millisecond, UtterSync: true, Fill: "silence",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	closed := false
-	defer func() {
-		if !closed {
-			p.Close()
-		}
-	}()
-	ivr, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ivr.Close()
 	port := p.Ports()[0]
 
 	// Collect what the peer sends; the sender answers silence until the
@@ -204,8 +189,7 @@ func TestPeerSaysUtterance(t *testing.T) {
 	}
 
 	time.Sleep(400 * time.Millisecond)
-	p.Close()
-	closed = true
+	closePeer()
 	s := p.Summary()
 	if len(s.Utterances) != 1 || s.UtterancesComplete != 1 {
 		t.Fatalf("utterances %+v", s.Utterances)
